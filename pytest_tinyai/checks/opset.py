@@ -1,0 +1,36 @@
+"""Opset check: one default-domain opset declared identically in registry, sidecar and graph; no foreign ops."""
+
+from __future__ import annotations
+
+from pytest_tinyai.context import CheckContext
+from pytest_tinyai.findings import Finding
+from pytest_tinyai.graph import DEFAULT_DOMAINS, default_opset, walk
+from pytest_tinyai.model import ModelUnderTest
+
+
+def check_opset(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+    proto = model.proto
+    findings: list[Finding] = []
+
+    def report(message: str, scope: str | None = None) -> None:
+        findings.append(Finding(model.id, "opset", message, scope))
+
+    graph_opset = default_opset(proto.opset_import)
+    registry_opset = model.entry.raw.get("opset")
+    sidecar_opset = model.sidecar.get("onnx_opset")
+    if graph_opset is None:
+        report("the graph imports no default-domain (ai.onnx) opset")
+    if registry_opset is not None and registry_opset != graph_opset:
+        report(f"registry opset {registry_opset} != graph default-domain opset_import {graph_opset}")
+    if sidecar_opset is not None and sidecar_opset != graph_opset:
+        report(f"sidecar onnx_opset {sidecar_opset} != graph default-domain opset_import {graph_opset}")
+    if registry_opset is not None and sidecar_opset is not None and registry_opset != sidecar_opset:
+        report(f"registry opset {registry_opset} != sidecar onnx_opset {sidecar_opset}")
+
+    local_functions = {(function.domain, function.name) for function in proto.functions}
+    for site in walk(proto):
+        node = site.node
+        if node.domain in DEFAULT_DOMAINS or (node.domain, node.op_type) in local_functions:
+            continue
+        report(f"{site.label} is in domain '{node.domain}', not the default ONNX domain", site.where)
+    return findings

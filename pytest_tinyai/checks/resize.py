@@ -1,0 +1,70 @@
+"""Resize check: each Resize node's attributes (ONNX defaults filled in) and scales within the runtime's contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import onnx
+from onnx import helper
+
+from pytest_tinyai.context import CheckContext
+from pytest_tinyai.findings import Finding
+from pytest_tinyai.graph import NodeSite, walk
+from pytest_tinyai.model import ModelUnderTest
+
+
+def resolved_attributes(site: NodeSite) -> dict[str, Any]:
+    """The node's attributes with every default of its opset's schema filled in (strings decoded)."""
+    schema = onnx.defs.get_schema(site.node.op_type, site.opset or onnx.defs.onnx_opset_version(), "")
+    values: dict[str, Any] = {}
+    for name, attribute in schema.attributes.items():
+        if attribute.default_value.type != onnx.AttributeProto.UNDEFINED:
+            values[name] = helper.get_attribute_value(attribute.default_value)
+    for attribute in site.node.attribute:
+        values[attribute.name] = helper.get_attribute_value(attribute)
+    return {name: value.decode() if isinstance(value, bytes) else value for name, value in values.items()}
+
+
+def check_resize(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+    contract = context.resize_contract
+    declared = (model.sidecar.get("training") or {}).get("resize_attributes") or {}
+    findings: list[Finding] = []
+    for site in walk(model.proto):
+        if site.node.op_type != "Resize":
+            continue
+
+        def report(message: str, site: NodeSite = site) -> None:
+            findings.append(Finding(model.id, "resize", f"Resize '{site.node.name}' {message}", site.where))
+
+        attributes = resolved_attributes(site)
+        for name, allowed in contract.allowed.items():
+            if name in attributes and attributes[name] not in allowed:
+                shown = ", ".join(map(str, allowed))
+                report(f"{name}={attributes[name]!r} (allowed: {shown})")
+        for name in contract.forbidden_attributes:
+            if any(attribute.name == name for attribute in site.node.attribute):
+                report(f"sets '{name}', which the runtime does not support")
+        for name, value in sorted(declared.items()):
+            if name in attributes and attributes[name] != value:
+                report(f"{name}={attributes[name]!r} but the sidecar declares {value!r}")
+            elif name not in attributes:
+                report(f"has no attribute '{name}' at opset {site.opset}, but the sidecar declares {value!r}")
+        for problem in _scales_problems(site, contract.scales_must_be_constant, contract.sizes_forbidden):
+            report(problem)
+    return findings
+
+
+def _scales_problems(site: NodeSite, must_be_constant: bool, sizes_forbidden: bool) -> list[str]:
+    inputs = list(site.node.input)
+    scales_index = 1 if (site.opset or 11) < 11 else 2
+    scales = inputs[scales_index] if len(inputs) > scales_index else ""
+    sizes = inputs[3] if len(inputs) > 3 and scales_index == 2 else ""
+    problems = []
+    if sizes and sizes_forbidden:
+        problems.append(f"takes 'sizes' ('{sizes}'); only constant 'scales' are supported")
+    if not scales:
+        if not sizes:
+            problems.append("has neither scales nor sizes")
+    elif must_be_constant and site.constant(scales) is None:
+        problems.append(f"scales '{scales}' are computed at run time; they must be an initializer or Constant")
+    return problems

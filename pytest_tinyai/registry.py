@@ -1,0 +1,95 @@
+"""Reading a registry.json (the C runtime's trust root) into one Entry per model, without ever raising."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from pytest_tinyai.specs import json_schema
+
+
+def schema_errors(document: Any, schema_name: str) -> list[str]:
+    """Every violation of a packaged JSON schema, as 'path: message' lines in document order."""
+    validator = jsonschema.Draft202012Validator(json_schema(schema_name))
+    errors = sorted(validator.iter_errors(document), key=lambda error: list(map(str, error.absolute_path)))
+    return [f"{error.json_path}: {error.message}" for error in errors]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One model of a registry, as declared; `problems` holds what is wrong with the declaration itself."""
+
+    registry_path: Path
+    index: int
+    raw: dict[str, Any]
+    schema_version: int | None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        model_id = self.raw.get("id")
+        return model_id if isinstance(model_id, str) and model_id else f"models[{self.index}]"
+
+    @property
+    def folder(self) -> Path:
+        return self.registry_path.parent
+
+    @property
+    def smoke(self) -> bool:
+        return self.raw.get("smoke") is True
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A parsed registry: file-level problems (unreadable, not JSON, bad top level) and its entries."""
+
+    path: Path
+    problems: tuple[str, ...]
+    entries: tuple[Entry, ...] = field(default=())
+    schema_version: int | None = None
+
+
+def load_registry(path: Path) -> Registry:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        return Registry(path, (f"cannot read registry: {error.strerror or error}",))
+    except UnicodeDecodeError as error:
+        return Registry(path, (f"registry is not UTF-8 text: {error.reason} at byte {error.start}",))
+    except json.JSONDecodeError as error:
+        return Registry(path, (f"registry is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",))
+    if not isinstance(document, dict) or not isinstance(document.get("models"), list):
+        return Registry(path, tuple(schema_errors(document, "registry.schema.json")) or ("no models list",))
+
+    top_level = {key: value for key, value in document.items() if key != "models"}
+    top_level["models"] = []
+    problems = tuple(schema_errors(top_level, "registry.schema.json"))
+    version = document.get("schema_version") if document.get("schema_version") in (0, 1) else None
+    entries = tuple(_entry(path, index, raw, version) for index, raw in enumerate(document["models"]))
+    return Registry(path, problems, _flag_duplicate_ids(entries), version)
+
+
+def _entry(path: Path, index: int, raw: Any, version: int | None) -> Entry:
+    if not isinstance(raw, dict):
+        return Entry(path, index, {}, version, (f"models[{index}] is not an object",))
+    wrapped = {"schema_version": version if version is not None else 0, "models": [raw]}
+    problems = [line.replace("$.models[0]", "entry", 1) for line in schema_errors(wrapped, "registry.schema.json")]
+    if version == 1 and "license" not in raw:
+        problems.append("entry: 'license' is required from schema_version 1 on")
+    return Entry(path, index, raw, version, tuple(problems))
+
+
+def _flag_duplicate_ids(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    counts = Counter(entry.raw.get("id") for entry in entries if isinstance(entry.raw.get("id"), str))
+    flagged = []
+    for entry in entries:
+        problems = entry.problems
+        if counts.get(entry.raw.get("id"), 0) > 1:
+            problems += (f"duplicate id '{entry.id}' ({counts[entry.raw.get('id')]} entries share it)",)
+        flagged.append(Entry(entry.registry_path, entry.index, entry.raw, entry.schema_version, problems))
+    return tuple(flagged)
