@@ -1,0 +1,27 @@
+"""Saliency metrics on numpy arrays (torch-free): per-image IoU of a thresholded map against a binary mask."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+
+def image_iou(prob: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> float:
+    """IoU of ``prob > threshold`` against ``mask > 0.5``; an empty prediction on an empty mask scores 1.0."""
+    prob, mask = np.asarray(prob), np.asarray(mask)
+    if prob.shape != mask.shape:
+        raise ValueError(f"prediction shape {prob.shape} differs from mask shape {mask.shape}")
+    predicted, truth = prob > threshold, mask > 0.5
+    union = np.logical_or(predicted, truth).sum()
+    if union == 0:
+        return 1.0
+    return float(np.logical_and(predicted, truth).sum() / union)
+
+
+def mean_iou(probs: Iterable[np.ndarray], masks: Iterable[np.ndarray], threshold: float = 0.5) -> float:
+    """Mean of the per-image IoUs of paired maps and masks (not one IoU over the pooled pixels)."""
+    scores = [image_iou(prob, mask, threshold) for prob, mask in zip(probs, masks, strict=True)]
+    if not scores:
+        raise ValueError("mean_iou of no images")
+    return float(np.mean(scores))

@@ -1,0 +1,159 @@
+"""Publish an exported model into the model folder: ONNX, sidecar, metrics JSON and registry entry.
+
+Everything is prepared and checked in a temporary folder first (export, parity, eval-fold score, sidecar
+and registry validation); only then are the files written, each atomically, the registry last. A failed
+check leaves the model folder exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import onnx
+import onnxruntime as ort
+from torch import nn
+
+from pytest_tinyai.dataset import IMAGENET_MEAN, IMAGENET_STD, content_hash
+from pytest_tinyai.fold_eval import evaluate_fold, session_runner
+from pytest_tinyai.registry import schema_errors
+from pytest_tinyai.registry_writer import atomic_write_bytes, dump_json, updated_registry, write_registry
+from trainers.saliency_student.export import (
+    INPUT_NAME,
+    ONNX_OPSET,
+    OUTPUT_NAME,
+    PARITY_SIZES,
+    PARITY_TOLERANCE,
+    check_parity,
+    export_onnx,
+    op_types,
+    resize_attributes,
+)
+
+LICENSE = "Apache-2.0"
+KIND = "nr"
+HUMAN_KEYS = ("status", "role", "gate", "latency")
+NOMINAL_SIZE = 256
+MAX_SIZE = 2048
+
+
+class SidecarError(ValueError):
+    """The sidecar would not validate against the packaged sidecar schema; nothing was written."""
+
+
+def contract(min_size: int, multiple_of: int) -> dict[str, Any]:
+    """The tensor contract of a saliency map model: RGB NCHW ImageNet-normalised in, [0,1] map out."""
+    dim = {"min": min_size, "max": MAX_SIZE, "multiple_of": multiple_of}
+    return {
+        "inputs": [{
+            "name": INPUT_NAME, "dtype": "float32", "shape": [1, 3, "H", "W"], "layout": "NCHW",
+            "normalisation": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "scale": 255},
+        }],
+        "outputs": [{"name": OUTPUT_NAME, "dtype": "float32", "shape": [1, 1, "H", "W"], "range": [0.0, 1.0]}],
+        "dims": {"H": dict(dim), "W": dict(dim)},
+        "nominal": {"H": NOMINAL_SIZE, "W": NOMINAL_SIZE},
+    }
+
+
+@dataclass
+class Artefact:
+    """A model to publish as ``<stem>.onnx``: its module, sidecar facts and registry entry extras."""
+
+    stem: str
+    model: nn.Module
+    reference: str
+    contract: dict[str, Any]
+    training: dict[str, Any]
+    entry: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    metrics: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """What publish wrote: the paths and the final sidecar."""
+
+    onnx_path: Path
+    sidecar_path: Path
+    sidecar: dict[str, Any]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def eval_fold_record(onnx_path: Path, fold_root: Path) -> dict[str, Any]:
+    """Score the ONNX file on the held-out fold at each image's own size: name, content hash, IoU, n."""
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    score = evaluate_fold(session_runner(session), fold_root)
+    return {"name": fold_root.name, "content_sha256": content_hash(fold_root), "iou": score.iou, "n": score.n}
+
+
+def build_sidecar(artefact: Artefact, training: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
+    """The sidecar document; the human-declared keys of ``existing`` are kept, and a gate's ``claimed``
+    follows the measured eval-fold IoU."""
+    sidecar = {
+        "name": artefact.stem,
+        "kind": KIND,
+        "description": artefact.description,
+        "input_name": INPUT_NAME,
+        "output_name": OUTPUT_NAME,
+        "onnx_opset": ONNX_OPSET,
+        "reference": artefact.reference,
+        "contract": artefact.contract,
+        "training": training,
+    }
+    sidecar.update({key: existing[key] for key in HUMAN_KEYS if key in existing})
+    if "gate" in sidecar and "eval_fold" in training:
+        sidecar["gate"] = {**sidecar["gate"], "claimed": round(training["eval_fold"]["iou"], 4)}
+    problems = schema_errors(sidecar, "sidecar.schema.json")
+    if problems:
+        raise SidecarError(f"{artefact.stem}.json would be invalid: " + "; ".join(problems))
+    return sidecar
+
+
+def publish(
+    artefact: Artefact,
+    model_dir: Path,
+    registry_path: Path,
+    eval_fold: Path | None = None,
+    tolerance: float = PARITY_TOLERANCE,
+) -> Published:
+    """Export, check and write ``artefact`` into ``model_dir`` and register it in ``registry_path``.
+
+    Raises ParityError, SidecarError or RegistryWriteError before anything in ``model_dir`` is touched.
+    """
+    model_dir, registry_path = Path(model_dir), Path(registry_path)
+    onnx_path, sidecar_path = model_dir / f"{artefact.stem}.onnx", model_dir / f"{artefact.stem}.json"
+    with tempfile.TemporaryDirectory(prefix=f"{artefact.stem}-") as scratch:
+        staged = Path(scratch) / onnx_path.name
+        proto = export_onnx(artefact.model)
+        onnx.save(proto, staged)
+        training = {
+            **artefact.training,
+            "pt_onnx_max_abs_diff": check_parity(artefact.model, staged, tolerance, PARITY_SIZES),
+            "onnx_op_set": op_types(proto),
+        }
+        if (resize := resize_attributes(proto)) is not None:
+            training["resize_attributes"] = resize
+        if eval_fold is not None:
+            training["eval_fold"] = eval_fold_record(staged, Path(eval_fold))
+        existing = json.loads(sidecar_path.read_text()) if sidecar_path.exists() else {}
+        sidecar = build_sidecar(artefact, training, existing)
+        relative_onnx = Path(os.path.relpath(onnx_path, registry_path.parent)).as_posix()
+        entry = {
+            "id": artefact.stem, "kind": KIND, "onnx": relative_onnx, "sha256": _sha256(staged),
+            "opset": ONNX_OPSET, "license": LICENSE, "description": artefact.description, **artefact.entry,
+        }
+        registry = updated_registry(registry_path, entry)
+        atomic_write_bytes(onnx_path, staged.read_bytes())
+    atomic_write_bytes(sidecar_path, dump_json(sidecar))
+    if artefact.metrics is not None:
+        atomic_write_bytes(model_dir / f"{artefact.stem}.metrics.json", dump_json(artefact.metrics))
+    write_registry(registry_path, registry)
+    return Published(onnx_path, sidecar_path, sidecar)
