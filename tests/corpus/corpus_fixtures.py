@@ -1,0 +1,50 @@
+"""Tiny images generated with Pillow for the corpus tests: dataset pairs, stamps and backgrounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def write_pair(image_dir: Path, mask_dir: Path, stem: str, seed: int = 0, suffix: str = ".jpg") -> None:
+    """A random 8x6 RGB image and a half-white mask named by ``stem``."""
+    rng = np.random.default_rng(seed)
+    image_dir.mkdir(parents=True, exist_ok=True)
+    mask_dir.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).save(image_dir / f"{stem}{suffix}")
+    mask = np.zeros((6, 8), dtype=np.uint8)
+    mask[:, :4] = 255
+    Image.fromarray(mask).save(mask_dir / f"{stem}.png")
+
+
+def photo_stamp(path: Path, size: tuple[int, int] = (160, 120), seed: int = 0) -> Path:
+    """A photo-like cut-out: noisy colours (thousands of them) inside a hard-edged ellipse."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    rgba[..., :3] = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    ys, xs = np.mgrid[:height, :width]
+    inside = ((xs - width / 2) / (width / 2.5)) ** 2 + ((ys - height / 2) / (height / 2.5)) ** 2 <= 1
+    rgba[..., 3] = np.where(inside, 255, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgba, "RGBA").save(path)
+    return path
+
+
+def flat_stamp(path: Path, size: tuple[int, int] = (160, 120)) -> Path:
+    """A cartoon-like cut-out: one flat colour inside a rectangle."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    image.paste((200, 30, 30, 255), (20, 20, size[0] - 20, size[1] - 20))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+def background_photo(path: Path, size: tuple[int, int] = (96, 64), seed: int = 0) -> Path:
+    """A small noisy JPEG standing in for a background photograph."""
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(path, quality=90)
+    return path
