@@ -1,7 +1,9 @@
-"""Tiny images generated with Pillow for the corpus tests: dataset pairs, stamps and backgrounds."""
+"""Tiny inputs generated for the corpus tests: dataset pairs, stamps, backgrounds and .deb archives."""
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -47,4 +49,33 @@ def background_photo(path: Path, size: tuple[int, int] = (96, 64), seed: int = 0
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(path, quality=90)
+    return path
+
+
+def _ar_member(name: str, data: bytes) -> bytes:
+    header = f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n".encode()
+    return header + data + (b"\n" if len(data) % 2 else b"")
+
+
+def make_deb(path: Path, files: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
+    """A minimal .deb (ar archive: debian-binary, control.tar.xz, data.tar.xz) holding ``files`` and ``links``.
+
+    Keys are member names as dpkg writes them (``./usr/...``); ``links`` maps a name to a symlink target.
+    """
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:xz") as archive:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            archive.addfile(info)
+    control = io.BytesIO()
+    with tarfile.open(fileobj=control, mode="w:xz"):
+        pass
+    members = [("debian-binary", b"2.0\n"), ("control.tar.xz", control.getvalue()), ("data.tar.xz", data.getvalue())]
+    path.write_bytes(b"!<arch>\n" + b"".join(_ar_member(name, blob) for name, blob in members))
     return path

@@ -1,0 +1,36 @@
+"""The tinyai-corpus command line: hash, argument checks and errors without a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_tinyai.dataset import content_hash
+from trainers.corpus.cli import main
+
+
+def test_hash_prints_the_content_hash(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hash", str(dataset)]) == 0
+    assert capsys.readouterr().out.strip() == content_hash(dataset)
+
+
+def test_hash_of_a_folder_that_is_no_dataset_fails_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["hash", str(tmp_path)]) == 1
+    assert "no image folder found" in capsys.readouterr().err
+
+
+def test_build_from_a_folder_without_the_debs_fails_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "debs").mkdir()
+    argv = ["build", "--out", str(tmp_path / "out"), "--debs", str(tmp_path / "debs"), "--cache", str(tmp_path)]
+    assert main(argv) == 1
+    assert "missing pinned .debs" in capsys.readouterr().err
+
+
+def test_unknown_folds_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["build", "--out", str(tmp_path), "--folds", "train,test"])

@@ -1,0 +1,1 @@
+"""Training code for the tiny models kept in the registry."""

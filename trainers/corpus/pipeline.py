@@ -1,0 +1,58 @@
+"""From pinned .debs to fold plans: fetch and verify, unpack, select objects and backgrounds, split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tqdm import tqdm
+
+from trainers.corpus.backgrounds import load_backgrounds
+from trainers.corpus.build import FoldPlan
+from trainers.corpus.extract import unpacked_tree
+from trainers.corpus.fetch import fetch_debs
+from trainers.corpus.objects import STAMPS_DIR, STAMPS_PACKAGE, load_denylist, select_objects
+from trainers.corpus.pins import load_pins
+from trainers.corpus.sources import Source
+
+TRAIN_MAX_OBJECTS = 3
+TRAIN_JITTER = 0.15
+
+
+def unpack_packages(debs_dir: Path | None, cache: Path) -> tuple[dict[str, Path], dict[str, dict[str, str]]]:
+    """Unpacked root of every pinned package, and their versions and digests for meta.json.
+
+    ``debs_dir``: a folder holding the pinned .debs; None downloads missing ones into ``cache/debs``.
+    """
+    pins = load_pins()
+    debs = fetch_debs(pins, debs_dir or cache / "debs", download=debs_dir is None)
+    trees = {
+        pin.package: unpacked_tree(debs[pin.package], pin.sha256, cache / "tree")
+        for pin in tqdm(pins, desc="unpack", unit="deb")
+    }
+    packages = {pin.package: {"version": pin.version, "sha256": pin.sha256} for pin in pins}
+    return trees, packages
+
+
+def _in_fold(sources: list[Source], fold: str) -> list[Source]:
+    return [source for source in sources if source.fold == fold]
+
+
+def plan_folds(
+    trees: dict[str, Path], packages: dict[str, dict[str, str]], seed: int, sizes: dict[str, int]
+) -> list[FoldPlan]:
+    """One plan per requested fold (``sizes``: fold name -> image count); train gets 1-3 objects and jitter."""
+    objects = select_objects(trees[STAMPS_PACKAGE] / STAMPS_DIR, load_denylist())
+    backgrounds = load_backgrounds(trees)
+    return [
+        FoldPlan(
+            name=fold,
+            count=count,
+            seed=seed,
+            objects=_in_fold(objects, fold),
+            backgrounds=_in_fold(backgrounds, fold),
+            max_objects=TRAIN_MAX_OBJECTS if fold == "train" else 1,
+            jitter=TRAIN_JITTER if fold == "train" else 0.0,
+            packages=packages,
+        )
+        for fold, count in sizes.items()
+    ]
