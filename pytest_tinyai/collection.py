@@ -7,7 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from pytest_tinyai.bench import bench_callable, budget_findings, resolution_label, timing_disabled
 from pytest_tinyai.checks import CATALOGUE, Check
+from pytest_tinyai.checks.gate import MissingData
+from pytest_tinyai.declared import Declared, peek
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked
 from pytest_tinyai.registry import Entry, load_registry
 from pytest_tinyai.session import session_key
@@ -19,17 +22,41 @@ class RegistryFile(pytest.File):
     """A registry.json named by --tinyai-registry."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        session = self.config.stash[session_key]
         registry = load_registry(self.path)
         if registry.problems:
             yield RegistryProblemItem.from_parent(self, name=f"registry[{REGISTRY_LEVEL}]", problems=registry.problems)
         labels = _labels(registry.entries)
+        entries = sorted(registry.entries, key=lambda entry: labels[entry.index])
+        ledger_ids = set(session.ledger.gates) if session.ledger else set()
+        declared = {entry.index: peek(entry, ledger_ids) for entry in entries}
         for check in CATALOGUE:
-            for entry in sorted(registry.entries, key=lambda entry: labels[entry.index]):
-                item = CheckItem.from_parent(
-                    self, name=f"{check.name}[{labels[entry.index]}]", check=check, entry=entry
+            for entry in entries:
+                if check.applies(declared[entry.index]):
+                    name = f"{check.name}[{labels[entry.index]}]"
+                    yield CheckItem.from_parent(
+                        self, name=name, check=check, entry=entry, declared=declared[entry.index]
+                    )
+        latency = {entry.index: declared[entry.index].get("latency") or {} for entry in entries}
+        for entry in entries:
+            for resolution in latency[entry.index].get("resolutions", []):
+                yield self._bench_item(entry, labels[entry.index], tuple(resolution))
+        for entry in entries:
+            for budget in latency[entry.index].get("budgets", []):
+                label = (
+                    f"{labels[entry.index]}-{resolution_label(tuple(budget['resolution']))}-vs-{budget['relative_to']}"
                 )
-                item.add_marker(check.marker)
-                yield item
+                yield BudgetItem.from_parent(self, name=f"latency_budget[{label}]", entry=entry, budget=budget)
+
+    def _bench_item(self, entry: Entry, label: str, resolution: tuple[int, int]) -> pytest.Function:
+        session = self.config.stash[session_key]
+        item = pytest.Function.from_parent(
+            self,
+            name=f"bench[{label}-{resolution_label(resolution)}]",
+            callobj=bench_callable(lambda: session.model(entry), resolution, session.medians),
+        )
+        _mark(item, "tinyai_bench", "bench", entry.id)
+        return item
 
 
 def _labels(entries: tuple[Entry, ...]) -> dict[int, str]:
@@ -40,10 +67,15 @@ def _labels(entries: tuple[Entry, ...]) -> dict[int, str]:
     }
 
 
+def _mark(item: pytest.Item, marker: str, check: str, model_id: str | None) -> None:
+    item.add_marker(marker)
+    item.user_properties.append(("tinyai_check", check))
+    if model_id is not None:
+        item.user_properties.append(("tinyai_model", model_id))
+
+
 class TinyaiItem(pytest.Item):
     """Base of the plugin's items: short failure text, no traceback into plugin internals."""
-
-    check_name = "registry"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, ConformanceFailure | NotChecked):
@@ -60,8 +92,7 @@ class RegistryProblemItem(TinyaiItem):
     def __init__(self, *, problems: tuple[str, ...], **kwargs) -> None:
         super().__init__(**kwargs)
         self.problems = problems
-        self.add_marker("tinyai_registry")
-        self.user_properties.append(("tinyai_check", "registry"))
+        _mark(self, "tinyai_registry", "registry", None)
 
     def runtest(self) -> None:
         raise ConformanceFailure("registry", [Finding(self.path.name, "registry", p) for p in self.problems])
@@ -70,18 +101,51 @@ class RegistryProblemItem(TinyaiItem):
 class CheckItem(TinyaiItem):
     """Runs one check on one model and fails with its findings."""
 
-    def __init__(self, *, check: Check, entry: Entry, **kwargs) -> None:
+    def __init__(self, *, check: Check, entry: Entry, declared: Declared, **kwargs) -> None:
         super().__init__(**kwargs)
         self.check = check
         self.entry = entry
-        self.check_name = check.name
-        self.user_properties.append(("tinyai_check", check.name))
-        self.user_properties.append(("tinyai_model", entry.id))
+        _mark(self, check.marker, check.name, entry.id)
+        if check.name == "gate":
+            self.add_marker(pytest.mark.xdist_group("tinyai-gate"))
+            self._mark_proposed(declared)
+
+    def _mark_proposed(self, declared: Declared) -> None:
+        gate = declared.get("gate")
+        if declared.get("status") == "proposed" and isinstance(gate, dict) and gate.get("gate_failed"):
+            reason = (
+                f"proposed, gate failed: {gate['gate_failed']} (if this now passes, promote it: set status "
+                "'production' and drop gate_failed)"
+            )
+            self.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
     def runtest(self) -> None:
         session = self.config.stash[session_key]
         if session.context is None:
-            raise NotChecked(self.entry.id, f"spec file error: {session.spec_error}")
-        findings = self.check.run(session.model(self.entry), session.context)
+            raise NotChecked(self.entry.id, f"configuration error: {session.config_error}")
+        model = session.model(self.entry)
+        try:
+            findings = self.check.run(model, session.context)
+        except MissingData as missing:
+            pytest.skip(str(missing))
+        finally:
+            if self.check.summary is not None and (record := self.check.summary(model, session.context)):
+                self.user_properties.append((f"tinyai_{self.check.name}_result", record))
         if findings:
             raise ConformanceFailure(self.check.name, findings)
+
+
+class BudgetItem(TinyaiItem):
+    """Asserts a relative latency budget from the medians the bench items measured in this run."""
+
+    def __init__(self, *, entry: Entry, budget: dict, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.entry = entry
+        self.budget = budget
+        _mark(self, "tinyai_bench", "latency_budget", entry.id)
+
+    def runtest(self) -> None:
+        session = self.config.stash[session_key]
+        findings = budget_findings(self.entry.id, self.budget, session.medians, timing_disabled(self.config))
+        if findings:
+            raise ConformanceFailure("latency_budget", findings)

@@ -1,20 +1,40 @@
-"""CheckContext: the run-wide specs and limits every check reads, built once from the command-line options."""
+"""CheckContext: the run-wide specs, options and shared services (ledger, fold evaluations, peer models)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from pytest_tinyai.gate.evaluation import FoldEvaluations
+from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.specs import Allowlist, ResizeContract, load_allowlist, load_resize_contract
 
+if TYPE_CHECKING:
+    from pytest_tinyai.checks.gate import GateResult
+    from pytest_tinyai.model import ModelUnderTest
 
-@dataclass(frozen=True)
+
+@dataclass
 class CheckContext:
     allowlist: Allowlist
     resize_contract: ResizeContract
     max_nesting_depth: int = 8
     max_loops: int = 16
     max_loop_trip_count: int = 1024
+    fuzz_examples: int | None = None
+    data_dir: Path | None = None
+    allow_missing_data: bool = False
+    ledger: Ledger | None = None
+    evaluations: FoldEvaluations = field(default_factory=FoldEvaluations)
+    gate_results: dict[str, GateResult] = field(default_factory=dict)
+    peers: Callable[[ModelUnderTest], dict[str, ModelUnderTest]] = field(default=lambda model: {})
 
     @classmethod
     def defaults(cls) -> CheckContext:
         return cls(allowlist=load_allowlist(), resize_contract=load_resize_contract())
+
+    def fold_path(self, model: ModelUnderTest, fold_name: str) -> Path:
+        """Where a named data fold lives: --tinyai-data-dir, else the registry folder's folds/."""
+        return (self.data_dir or model.entry.folder / "folds") / fold_name

@@ -28,9 +28,8 @@ class ConformanceFailure(Exception):
         self.findings = findings
 
     def render(self) -> str:
-        lines = [f"[{self.check}] {len(self.findings)} finding(s)"]
-        lines += [f"  {finding.render()}" for finding in self.findings]
-        return "\n".join(lines)
+        """One line per finding, so that pytest's short summary shows the first one."""
+        return "\n".join(finding.render() for finding in self.findings)
 
 
 class NotChecked(Exception):

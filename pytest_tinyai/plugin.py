@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tinyai.checks import CATALOGUE
+from pytest_tinyai.checks import MARKERS
 from pytest_tinyai.collection import RegistryFile
 from pytest_tinyai.report import ConformanceReport
 from pytest_tinyai.session import TinyaiSession, session_key
@@ -15,10 +15,7 @@ from pytest_tinyai.session import TinyaiSession, session_key
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tinyai", "tiny ONNX model conformance (pytest-tinyai)")
     group.addoption(
-        "--tinyai-registry",
-        action="append",
-        metavar="FILE",
-        help="registry.json whose models are checked (repeatable)",
+        "--tinyai-registry", action="append", metavar="FILE", help="registry.json whose models are checked (repeatable)"
     )
     group.addoption(
         "--tinyai-allowlist",
@@ -33,31 +30,56 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=50.0,
         metavar="MIB",
-        help="size cap for each .onnx and its external data (default 50)",
+        help="size cap for each .onnx and for its external data (default 50)",
     )
     group.addoption(
         "--tinyai-threads",
         type=int,
         default=1,
         metavar="N",
-        help="onnxruntime intra-op threads for every session (default 1, pinned for reproducibility)",
+        help="onnxruntime intra-op threads of every session (default 1, pinned for reproducibility)",
     )
+    group.addoption(
+        "--tinyai-fuzz-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="hypothesis examples per fuzz property (default: the active hypothesis profile's max_examples)",
+    )
+    group.addoption(
+        "--tinyai-data-dir",
+        metavar="DIR",
+        help="folder holding the gates' data folds by name (default: <registry folder>/folds)",
+    )
+    group.addoption(
+        "--tinyai-allow-missing-data",
+        action="store_true",
+        help="skip (loudly) the gates whose fold is missing instead of failing them",
+    )
+    group.addoption("--tinyai-ledger", metavar="FILE", help="gate ledger JSON (default: the tinyai_ledger ini option)")
+    group.addoption(
+        "--tinyai-update-ledger",
+        action="store_true",
+        help="record new gates and higher floors in the ledger; it refuses to loosen anything",
+    )
+    parser.addini("tinyai_ledger", "gate ledger JSON, relative to the rootdir", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for check in CATALOGUE:
-        config.addinivalue_line("markers", f"{check.marker}: pytest-tinyai {check.name} check: {check.description}")
+    for marker, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: pytest-tinyai: {description}")
     session = TinyaiSession.from_config(config)
     config.stash[session_key] = session
-    if session.registries:
-        config.pluginmanager.register(ConformanceReport(session), "tinyai-report")
+    if not session.registries:
+        return
+    if config.option.tinyai_update_ledger and not hasattr(config, "workerinput"):
+        session.update_ledger()
+    config.pluginmanager.register(ConformanceReport(session), "tinyai-report")
     _add_registries_to_args(config, session.registries)
 
 
 def _add_registries_to_args(config: pytest.Config, registries: list[Path]) -> None:
     """Collect the registries: alone when no paths were given, beside the given paths otherwise."""
-    if not registries:
-        return
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(path) for path in registries]
         return

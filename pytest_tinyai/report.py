@@ -1,13 +1,16 @@
-"""The terminal summary: models checked and, per check, how many items passed, failed or were skipped."""
+"""The terminal summary: per-check outcomes, every evaluated gate, what was not evaluated or timed, ledger updates."""
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
-from pytest_tinyai.checks import CATALOGUE
 from pytest_tinyai.session import TinyaiSession
+
+CHECK_ORDER = ("registry", "opset", "allowlist", "resize", "contract", "parity", "fuzz", "gate", "bench")
+OUTCOMES = ("passed", "failed", "skipped", "xfailed")
 
 
 class ConformanceReport:
@@ -17,25 +20,67 @@ class ConformanceReport:
         self.session = session
         self.tally: Counter[tuple[str, str]] = Counter()
         self.models: set[str] = set()
+        self.gates: dict[str, dict[str, Any]] = {}
+        self.gates_not_evaluated: list[str] = []
+        self.not_timed = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
         check = properties.get("tinyai_check")
         if check is None or not (report.when == "call" or report.outcome != "passed"):
             return
-        self.tally[(check, report.outcome)] += 1
+        outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
+        self.tally[(check, outcome)] += 1
         if "tinyai_model" in properties:
             self.models.add(properties["tinyai_model"])
+        if "tinyai_gate_result" in properties:
+            self.gates[properties["tinyai_model"]] = properties["tinyai_gate_result"]
+        if report.skipped and not hasattr(report, "wasxfail"):
+            reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            if check == "gate":
+                self.gates_not_evaluated.append(reason)
+            elif check in ("bench", "latency_budget"):
+                self.not_timed += 1
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        write = terminalreporter.write_line
         terminalreporter.section("tinyai conformance")
         for registry in self.session.registries:
-            terminalreporter.write_line(f"registry: {registry}")
-        terminalreporter.write_line(f"models checked: {len(self.models)}")
-        for check in CATALOGUE:
-            counts = {outcome: self.tally[(check.name, outcome)] for outcome in ("passed", "failed", "skipped")}
-            if any(counts.values()):
-                shown = ", ".join(
-                    f"{count} {outcome}" for outcome, count in counts.items() if count or outcome != "skipped"
-                )
-                terminalreporter.write_line(f"  {check.name:<10} {shown}")
+            write(f"registry: {registry}")
+        write(f"models checked: {len(self.models)}")
+        checks = sorted({check for check, _ in self.tally}, key=lambda c: (*CHECK_ORDER, c).index(c))
+        for check in checks:
+            counts = {outcome: self.tally[(check, outcome)] for outcome in OUTCOMES}
+            shown = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n or outcome in ("passed", "failed"))
+            write(f"  {check:<15} {shown}")
+        self._write_gates(terminalreporter)
+        if self.not_timed:
+            terminalreporter.write_line(
+                f"{self.not_timed} latency items NOT timed: pytest-benchmark is disabled under xdist or "
+                "--benchmark-disable; run them with -p no:xdist -m tinyai_bench",
+                red=True,
+                bold=True,
+            )
+        for message in self.session.ledger_updates:
+            write(f"ledger: {message}")
+
+    def _write_gates(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.gates:
+            terminalreporter.write_line("gates (mean IoU@0.5 on the held-out fold):")
+            header = f"  {'model':<28} {'measured':>8} {'baseline':>28} {'floor':>6} {'margin':>8}  fold"
+            terminalreporter.write_line(header)
+        for model, gate in sorted(self.gates.items()):
+            baseline = f"{gate['baseline']} {gate['baseline_measured']:.4f}" if gate["baseline"] else "-"
+            floor = f"{gate['floor']:.3f}" if gate["floor"] is not None else "-"
+            measured, margin = f"{gate['measured']:.4f}", f"{gate['margin']:+.4f}"
+            terminalreporter.write_line(
+                f"  {model:<28} {measured:>8} {baseline:>28} {floor:>6} {margin:>8}  {gate['fold']}"
+            )
+        if self.gates_not_evaluated:
+            terminalreporter.write_line(
+                f"{len(self.gates_not_evaluated)} gates NOT evaluated (--tinyai-allow-missing-data):",
+                red=True,
+                bold=True,
+            )
+            for reason in self.gates_not_evaluated:
+                terminalreporter.write_line(f"  {reason}", red=True)

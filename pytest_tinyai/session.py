@@ -1,4 +1,4 @@
-"""Run-wide state of one pytest process: options, specs, the per-process model cache and the outcome tally."""
+"""Run-wide state of one pytest process: options, specs, ledger, the per-process model cache and bench medians."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from pytest_tinyai.bench import BenchMedians
 from pytest_tinyai.context import CheckContext
+from pytest_tinyai.declared import peek
+from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.model import ModelUnderTest
-from pytest_tinyai.registry import Entry
+from pytest_tinyai.registry import Entry, load_registry, schema_errors
 from pytest_tinyai.specs import SpecError, load_allowlist, load_resize_contract
 from pytest_tinyai.trust import MIB, Limits
 
@@ -20,8 +23,11 @@ class TinyaiSession:
     limits: Limits
     threads: int
     context: CheckContext | None = None
-    spec_error: str | None = None
+    config_error: str | None = None
+    ledger: Ledger | None = None
+    ledger_updates: list[str] = field(default_factory=list)
     models: dict[tuple[Path, int], ModelUnderTest] = field(default_factory=dict)
+    medians: BenchMedians = field(default_factory=BenchMedians)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> TinyaiSession:
@@ -30,12 +36,21 @@ class TinyaiSession:
         cap = int(option.tinyai_max_onnx_mib * MIB)
         session = cls(registries, Limits(cap, cap), option.tinyai_threads)
         try:
-            allowlist = load_allowlist(Path(option.tinyai_allowlist) if option.tinyai_allowlist else None)
-            contract_file = option.tinyai_resize_contract
-            resize = load_resize_contract(Path(contract_file) if contract_file else None)
-            session.context = CheckContext(allowlist=allowlist, resize_contract=resize)
-        except SpecError as error:
-            session.spec_error = str(error)
+            session.ledger = _ledger(config)
+            allowlist = load_allowlist(_path(option.tinyai_allowlist))
+            resize = load_resize_contract(_path(option.tinyai_resize_contract))
+        except (SpecError, ValueError) as error:
+            session.config_error = str(error)
+            return session
+        session.context = CheckContext(
+            allowlist=allowlist,
+            resize_contract=resize,
+            fuzz_examples=option.tinyai_fuzz_examples,
+            data_dir=_path(option.tinyai_data_dir),
+            allow_missing_data=option.tinyai_allow_missing_data,
+            ledger=session.ledger,
+            peers=session.peers,
+        )
         return session
 
     def model(self, entry: Entry) -> ModelUnderTest:
@@ -43,6 +58,41 @@ class TinyaiSession:
         if key not in self.models:
             self.models[key] = ModelUnderTest(entry, self.limits, self.threads)
         return self.models[key]
+
+    def peers(self, model: ModelUnderTest) -> dict[str, ModelUnderTest]:
+        """The models of the same registry by id (first entry wins on a duplicated id)."""
+        entries = load_registry(model.entry.registry_path).entries
+        return {entry.id: self.model(entry) for entry in reversed(entries)}
+
+    def update_ledger(self) -> None:
+        """Record new gates and higher floors from every registry's sidecars; refusals are reported, not hidden."""
+        if self.ledger is None:
+            self.ledger_updates.append("no ledger configured (--tinyai-ledger or the tinyai_ledger ini option)")
+            return
+        for registry in self.registries:
+            for entry in load_registry(registry).entries:
+                sidecar = peek(entry, set()).sidecar
+                if not sidecar or "gate" not in sidecar:
+                    continue
+                if schema_errors(sidecar, "sidecar.schema.json"):
+                    self.ledger_updates.append(f"{entry.id}: sidecar fails its schema; gate NOT recorded")
+                elif message := self.ledger.update(entry.id, sidecar["gate"]):
+                    self.ledger_updates.append(message)
+        self.ledger.save()
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _ledger(config: pytest.Config) -> Ledger | None:
+    value = config.option.tinyai_ledger or config.getini("tinyai_ledger")
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute():
+        path = (config.rootpath if not config.option.tinyai_ledger else Path.cwd()) / path
+    return Ledger.load(path)
 
 
 session_key = pytest.StashKey[TinyaiSession]()

@@ -1,18 +1,35 @@
-"""The check catalogue: name → marker, applicability and the function that returns findings for a model."""
+"""The check catalogue: name → marker, which models it applies to, and the function returning findings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pytest_tinyai.checks.allowlist import check_allowlist
 from pytest_tinyai.checks.contract import check_contract
+from pytest_tinyai.checks.fuzz import check_fuzz
+from pytest_tinyai.checks.gate import check_gate, gate_summary
 from pytest_tinyai.checks.opset import check_opset
 from pytest_tinyai.checks.registry import check_registry
 from pytest_tinyai.checks.resize import check_resize
 from pytest_tinyai.context import CheckContext
+from pytest_tinyai.declared import Declared
 from pytest_tinyai.findings import Finding
 from pytest_tinyai.model import ModelUnderTest
+
+
+def _always(declared: Declared) -> bool:
+    return True
+
+
+def _fuzzable(declared: Declared) -> bool:
+    contract = declared.get("contract")
+    return declared.sidecar is None or (isinstance(contract, dict) and bool(contract.get("dims")))
+
+
+def _gated(declared: Declared) -> bool:
+    return declared.declares("gate") or declared.in_ledger
 
 
 @dataclass(frozen=True)
@@ -20,6 +37,8 @@ class Check:
     name: str
     description: str
     run: Callable[[ModelUnderTest, CheckContext], list[Finding]]
+    applies: Callable[[Declared], bool] = _always
+    summary: Callable[[ModelUnderTest, CheckContext], dict[str, Any] | None] | None = None
 
     @property
     def marker(self) -> str:
@@ -48,4 +67,22 @@ CATALOGUE: tuple[Check, ...] = (
         "graph I/O match the declared tensor contract; checker passes; runs at the nominal shape",
         check_contract,
     ),
+    Check(
+        "fuzz",
+        "hypothesis-drawn shapes: valid ones run correctly, invalid ones are refused and really fail",
+        check_fuzz,
+        applies=_fuzzable,
+    ),
+    Check(
+        "gate",
+        "held-out score re-measured against baseline, floor, claim and the ratchet ledger",
+        check_gate,
+        applies=_gated,
+        summary=gate_summary,
+    ),
 )
+
+MARKERS: dict[str, str] = {
+    **{check.marker: check.description for check in CATALOGUE},
+    "tinyai_bench": "latency benchmarks (pytest-benchmark) and relative latency budgets",
+}

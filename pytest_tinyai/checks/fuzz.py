@@ -1,0 +1,169 @@
+"""Fuzz check: hypothesis draws shapes inside and outside the contract's dims and holds the model to them.
+
+Inside the contract the model must run, its outputs must follow the input's dims, be finite, inside the
+declared range and identical on a repeat. Outside it (a dim that breaks `multiple_of`) the plugin refuses
+the shape, and the model must really fail on it: a model that runs such a shape has a needlessly strict
+contract. Hypothesis shrinks any counterexample to the smallest failing shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+
+from pytest_tinyai.context import CheckContext
+from pytest_tinyai.contract import Contract, DimRule
+from pytest_tinyai.findings import Finding
+from pytest_tinyai.model import ModelUnderTest
+
+EXPLICIT_SHAPES = ((1080, 1920),)
+
+
+class ContractViolation(ValueError):
+    """A shape the contract does not admit; the plugin refuses to run it."""
+
+
+def run_within_contract(model: ModelUnderTest, contract: Contract, dims: dict[str, int]) -> list[np.ndarray]:
+    """Run the model at `dims`, refusing shapes the contract does not admit."""
+    violations = contract.shape_violations(dims)
+    if violations:
+        raise ContractViolation(f"{model.id}: shape {dims} is outside the contract: {'; '.join(violations)}")
+    return model.session().run(None, contract.make_inputs(dims))
+
+
+def valid_sizes(rule: DimRule) -> st.SearchStrategy[int]:
+    low = -(-rule.minimum // rule.multiple_of)
+    return st.integers(low, rule.maximum // rule.multiple_of).map(lambda k: k * rule.multiple_of)
+
+
+def invalid_sizes(rule: DimRule) -> st.SearchStrategy[int]:
+    """Sizes inside [min, max] that break multiple_of."""
+    step = rule.multiple_of
+    return (
+        st.tuples(st.integers(rule.minimum // step, rule.maximum // step), st.integers(1, step - 1))
+        .map(lambda pair: pair[0] * step + pair[1])
+        .filter(lambda size: rule.minimum <= size <= rule.maximum)
+    )
+
+
+def check_fuzz(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+    if model.contract is None or not model.contract.get("dims"):
+        return [Finding(model.id, "fuzz", "the sidecar declares no contract dims to fuzz")]
+    contract = Contract.from_sidecar(model.contract)
+    fixed = {symbol: contract.nominal[symbol] for symbol in contract.symbols if symbol not in contract.dims}
+    missing = [symbol for symbol in contract.symbols if symbol not in contract.dims and symbol not in fixed]
+    if missing:
+        return [Finding(model.id, "fuzz", f"dims {missing} have neither a rule nor a nominal value")]
+    findings = [Finding(model.id, "fuzz", message) for message in _inside_contract(model, contract, fixed, context)]
+    findings += [Finding(model.id, "fuzz", message) for message in _outside_contract(model, contract, fixed, context)]
+    return findings
+
+
+def _settings(context: CheckContext) -> settings:
+    overrides = {"max_examples": context.fuzz_examples} if context.fuzz_examples else {}
+    return settings(
+        deadline=None,
+        database=None,
+        report_multiple_bugs=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        **overrides,
+    )
+
+
+def _describe(dims: dict[str, int]) -> str:
+    return ", ".join(f"{symbol}={value}" for symbol, value in dims.items())
+
+
+def _inside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str, int], context) -> list[str]:
+    rules = contract.dims
+    strategy = st.fixed_dictionaries({symbol: valid_sizes(rule) for symbol, rule in rules.items()})
+
+    def prop(dims: dict[str, int]) -> None:
+        dims = {**fixed, **dims}
+        try:
+            first = run_within_contract(model, contract, dims)
+        except Exception as error:  # onnxruntime raises its own error types
+            raise AssertionError(f"fails at {_describe(dims)}, inside the contract: {_first_line(error)}") from None
+        second = model.session().run(None, contract.make_inputs(dims))
+        for spec, value, again in zip(contract.outputs, first, second, strict=True):
+            expected = spec.concrete_shape(dims)
+            assert value.shape == expected, (
+                f"'{spec.name}' is {list(value.shape)} at {_describe(dims)}, not {list(expected)}"
+            )
+            if value.dtype.kind == "f":
+                assert np.isfinite(value).all(), f"'{spec.name}' has non-finite values at {_describe(dims)}"
+            if spec.value_range is not None:
+                low, high = spec.value_range
+                assert low <= value.min() and value.max() <= high, (
+                    f"'{spec.name}' spans [{value.min():.6g}, {value.max():.6g}] at {_describe(dims)}, "
+                    f"outside [{low}, {high}]"
+                )
+            assert np.array_equal(value, again), f"'{spec.name}' differs between two runs at {_describe(dims)}"
+
+    test = given(strategy)(prop)
+    for explicit in _explicit_examples(rules):
+        test = example(explicit)(test)
+    return _run(_settings(context)(test))
+
+
+def _explicit_examples(rules: dict[str, DimRule]) -> list[dict[str, int]]:
+    """The extremes of every dim together, and the named shapes (e.g. 1080 by 1920) that the contract admits."""
+    symbols = list(rules)
+    lowest = {symbol: -(-rule.minimum // rule.multiple_of) * rule.multiple_of for symbol, rule in rules.items()}
+    highest = {symbol: rule.maximum // rule.multiple_of * rule.multiple_of for symbol, rule in rules.items()}
+    examples = [lowest, highest]
+    if len(symbols) == 2:
+        first, second = symbols
+        examples += [{first: lowest[first], second: highest[second]}, {first: highest[first], second: lowest[second]}]
+        for height, width in EXPLICIT_SHAPES:
+            candidate = {first: height, second: width}
+            if all(not rules[s].violation(v) for s, v in candidate.items()):
+                examples.append(candidate)
+    return examples
+
+
+def _outside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str, int], context) -> list[str]:
+    strict = {symbol: rule for symbol, rule in contract.dims.items() if rule.multiple_of > 1}
+    if not strict:
+        return []
+    valid = {symbol: valid_sizes(rule) for symbol, rule in contract.dims.items()}
+    strategies = [st.fixed_dictionaries({**valid, symbol: invalid_sizes(rule)}) for symbol, rule in strict.items()]
+
+    def prop(dims: dict[str, int]) -> None:
+        dims = {**fixed, **dims}
+        try:
+            run_within_contract(model, contract, dims)
+        except ContractViolation:
+            pass
+        else:
+            raise AssertionError(f"the plugin ran {_describe(dims)}, which the contract does not admit")
+        try:
+            produced = model.session().run(None, contract.make_inputs(dims))
+        except Exception:  # the model really cannot run this shape: the constraint is needed
+            return
+        shapes_follow = all(
+            value.shape == spec.concrete_shape(dims) for spec, value in zip(contract.outputs, produced, strict=True)
+        )
+        assert not shapes_follow, (
+            f"the contract refuses {_describe(dims)}, yet the model runs it correctly: "
+            f"{', '.join(f'{s}.multiple_of={r.multiple_of}' for s, r in strict.items())} is needlessly strict"
+        )
+
+    return _run(_settings(context)(given(st.one_of(strategies))(prop)))
+
+
+def _run(test) -> list[str]:
+    try:
+        test()
+    except AssertionError as error:
+        return [str(error)]
+    except HypothesisException as error:
+        return [f"hypothesis could not run the property: {_first_line(error)}"]
+    return []
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

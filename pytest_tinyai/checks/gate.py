@@ -1,0 +1,126 @@
+"""Gate check: a model's held-out score, re-measured, against its baseline, floor, claim and ledger record."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pytest_tinyai.context import CheckContext
+from pytest_tinyai.findings import Finding, NotChecked
+from pytest_tinyai.gate.ledger import record_problems
+from pytest_tinyai.model import ModelUnderTest
+
+CLAIM_TOLERANCE = 0.002
+
+
+class MissingData(Exception):
+    """The gate's fold is absent and --tinyai-allow-missing-data turns that into a loud skip."""
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One evaluated gate, as the terminal summary prints it."""
+
+    model: str
+    fold: str
+    measured: float
+    baseline: str | None
+    baseline_measured: float | None
+    floor: float | None
+
+    @property
+    def margin(self) -> float:
+        bars = [bar for bar in (self.baseline_measured, self.floor) if bar is not None]
+        return self.measured - max(bars) if bars else float("nan")
+
+
+def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+    gate = model.sidecar.get("gate")
+    findings: list[Finding] = []
+
+    def report(message: str) -> None:
+        findings.append(Finding(model.id, "gate", message))
+
+    if context.ledger is not None:
+        for problem in record_problems(context.ledger.gates.get(model.id), gate):
+            report(f"ledger {context.ledger.path.name}: {problem}")
+    if gate is None:
+        return findings or [Finding(model.id, "gate", "the sidecar declares no gate")]
+    _status_problems(model, gate, context, report)
+
+    fold_name, pinned = gate["fold"]["name"], gate["fold"]["content_sha256"]
+    fold_root = context.fold_path(model, fold_name)
+    if not fold_root.is_dir():
+        if context.allow_missing_data:
+            raise MissingData(f"{model.id}: fold '{fold_name}' is missing at {fold_root}: gate NOT evaluated")
+        report(
+            f"fold '{fold_name}' is missing at {fold_root} (point --tinyai-data-dir at it, or pass "
+            "--tinyai-allow-missing-data to skip the gate loudly)"
+        )
+        return findings
+    actual = context.evaluations.content_hash(fold_root)
+    if actual != pinned:
+        report(f"fold '{fold_name}' content hash is {actual}, the gate pins {pinned}: not evaluated on a changed fold")
+        return findings
+
+    measured = context.evaluations.score(model, fold_root).iou
+    baseline_id = gate.get("baseline")
+    baseline_measured = None
+    if baseline_id is not None:
+        baseline_measured = _baseline_score(model, baseline_id, fold_root, context, report)
+        if baseline_measured is not None and measured < baseline_measured:
+            report(
+                f"{gate['metric']} {measured:.4f} < baseline {baseline_id} {baseline_measured:.4f} "
+                f"on fold '{fold_name}' (margin {measured - baseline_measured:+.4f})"
+            )
+    floor = gate.get("floor")
+    if floor is not None and measured < floor:
+        report(f"{gate['metric']} {measured:.4f} < floor {floor} on fold '{fold_name}'")
+    if abs(gate["claimed"] - measured) > CLAIM_TOLERANCE:
+        report(
+            f"claims {gate['metric']} {gate['claimed']} but measures {measured:.4f} "
+            f"(|difference| {abs(gate['claimed'] - measured):.4f} > {CLAIM_TOLERANCE})"
+        )
+    context.gate_results[model.id] = GateResult(model.id, fold_name, measured, baseline_id, baseline_measured, floor)
+    return findings
+
+
+def gate_summary(model: ModelUnderTest, context: CheckContext) -> dict[str, Any] | None:
+    result = context.gate_results.get(model.id)
+    return None if result is None else {**asdict(result), "margin": result.margin}
+
+
+def _baseline_score(model, baseline_id, fold_root, context, report) -> float | None:
+    baseline = context.peers(model).get(baseline_id)
+    if baseline is None:
+        report(f"baseline '{baseline_id}' is not a model of this registry")
+        return None
+    try:
+        return context.evaluations.score(baseline, fold_root).iou
+    except NotChecked as error:
+        report(f"baseline '{baseline_id}' cannot be evaluated: {error.reason}")
+        return None
+
+
+def _status_problems(model: ModelUnderTest, gate: dict[str, Any], context: CheckContext, report) -> None:
+    status = model.sidecar.get("status")
+    if status == "production" and "gate_failed" in gate:
+        report(f"status is production but the gate records gate_failed: {gate['gate_failed']!r}")
+    role = model.sidecar.get("role")
+    if status != "production" or role is None:
+        return
+    rivals = sorted(
+        peer_id
+        for peer_id, peer in context.peers(model).items()
+        if peer_id != model.id and _declares(peer, status="production", role=role)
+    )
+    if rivals:
+        report(f"role '{role}' has more than one production model: {', '.join([model.id, *rivals])}")
+
+
+def _declares(peer: ModelUnderTest, **fields: str) -> bool:
+    try:
+        sidecar = peer.sidecar
+    except NotChecked:
+        return False
+    return all(sidecar.get(key) == value for key, value in fields.items())

@@ -1,0 +1,41 @@
+"""What an entry's sidecar declares, read leniently at collection to decide which items exist.
+
+Collection never fails: a sidecar that cannot be read yields `sidecar=None`, and then every
+declaration-driven item is collected anyway so that it fails with the registry trust problem.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_tinyai.registry import Entry
+from pytest_tinyai.trust import Untrusted, confined, sidecar_relative
+
+
+@dataclass(frozen=True)
+class Declared:
+    sidecar: dict[str, Any] | None
+    in_ledger: bool = False
+
+    def declares(self, key: str) -> bool:
+        return self.sidecar is None or key in self.sidecar
+
+    def get(self, key: str) -> Any:
+        return None if self.sidecar is None else self.sidecar.get(key)
+
+
+def peek(entry: Entry, ledger_ids: set[str]) -> Declared:
+    in_ledger = entry.id in ledger_ids
+    onnx = entry.raw.get("onnx")
+    if not isinstance(onnx, str) or not onnx.endswith(".onnx"):
+        return Declared(None, in_ledger)
+    relative = sidecar_relative(entry)
+    if not (entry.folder / relative).exists():
+        return Declared({}, in_ledger)
+    try:
+        sidecar = json.loads(confined(entry.folder, relative, "sidecar").read_text(encoding="utf-8"))
+    except (Untrusted, OSError, ValueError):
+        return Declared(None, in_ledger)
+    return Declared(sidecar if isinstance(sidecar, dict) else None, in_ledger)
