@@ -11,6 +11,7 @@ from pytest_tinyai.checks.contract import check_contract
 from pytest_tinyai.checks.fuzz import check_fuzz
 from pytest_tinyai.checks.gate import check_gate, gate_summary
 from pytest_tinyai.checks.opset import check_opset
+from pytest_tinyai.checks.parity import check_parity
 from pytest_tinyai.checks.registry import check_registry
 from pytest_tinyai.checks.resize import check_resize
 from pytest_tinyai.context import CheckContext
@@ -26,6 +27,10 @@ def _always(declared: Declared) -> bool:
 def _fuzzable(declared: Declared) -> bool:
     contract = declared.get("contract")
     return declared.sidecar is None or (isinstance(contract, dict) and bool(contract.get("dims")))
+
+
+def _referenced(declared: Declared) -> bool:
+    return declared.declares("reference")
 
 
 def _gated(declared: Declared) -> bool:
@@ -66,6 +71,12 @@ CATALOGUE: tuple[Check, ...] = (
         "contract",
         "graph I/O match the declared tensor contract; checker passes; runs at the nominal shape",
         check_contract,
+    ),
+    Check(
+        "parity",
+        "the PyTorch reference, carrying the graph's weights, matches onnxruntime within the declared tolerance",
+        check_parity,
+        applies=_referenced,
     ),
     Check(
         "fuzz",
