@@ -67,12 +67,17 @@ def confined(folder: Path, relative: str, what: str) -> Path:
     return resolved
 
 
+def byte_size(size: int) -> str:
+    """Exact bytes and MiB, so a size just over a cap never prints the same as the cap."""
+    return f"{size:,} bytes ({size / MIB:.4g} MiB)"
+
+
 def capped(path: Path, cap: int, what: str) -> int:
     size = path.stat().st_size
     if size == 0:
         raise Untrusted(f"{what} '{path.name}' is empty (0 bytes)")
     if size > cap:
-        raise Untrusted(f"{what} '{path.name}' is {size / MIB:.1f} MiB, over the {cap / MIB:.0f} MiB cap")
+        raise Untrusted(f"{what} '{path.name}' is {byte_size(size)}, over the cap of {byte_size(cap)}")
     return size
 
 
@@ -111,16 +116,17 @@ def _load_proto(path: Path, folder: Path, limits: Limits, problems: list[str]) -
         problems.append(f"'{path.name}' is not a valid ONNX model: no ir_version or graph")
         return None
     external = _external_data_files(proto)
+    cap = limits.max_external_data_bytes
     total = 0
     for location in sorted(external):
         relative = str(PurePosixPath(path.relative_to(folder.resolve()).parent) / location)
         try:
             data_path = confined(folder, relative, "external data")
-            total += capped(data_path, limits.max_external_data_bytes, "external data")
+            total += capped(data_path, cap, "external data")
         except Untrusted as error:
             problems.append(str(error))
-    if total > limits.max_external_data_bytes:
-        problems.append(f"external data of '{path.name}' totals {total / MIB:.1f} MiB, over the cap")
+    if total > cap:
+        problems.append(f"external data of '{path.name}' totals {byte_size(total)}, over the cap of {byte_size(cap)}")
     if problems or not external:
         return proto if not problems else None
     try:

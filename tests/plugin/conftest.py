@@ -1,0 +1,32 @@
+"""Fixtures of the plugin tests: a registry folder inside pytester's directory and a runner for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from plugin_builders import CHECKS, RegistryDir
+
+# The core checks under test here; later checks (fuzz, parity, gate, bench) have their own tests.
+CORE_CHECKS = " or ".join(f"tinyai_{check}" for check in CHECKS)
+
+
+@pytest.fixture
+def registry(pytester: pytest.Pytester) -> RegistryDir:
+    """An empty registry folder, `models/`, one level below pytester's directory (so files can lie outside it)."""
+    return RegistryDir(pytester.path / "models")
+
+
+@pytest.fixture
+def run_tinyai(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]:
+    """Run pytest in-process on a registry (written first when a RegistryDir is given), with extra arguments.
+
+    Only the five core checks are selected unless the arguments carry their own `-m` (the last `-m` wins).
+    """
+
+    def run(target: RegistryDir | Path, *args: str) -> pytest.RunResult:
+        path = target.write() if isinstance(target, RegistryDir) else target
+        return pytester.runpytest("--tinyai-registry", str(path), "-p", "no:cacheprovider", "-m", CORE_CHECKS, *args)
+
+    return run
