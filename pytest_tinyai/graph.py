@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
@@ -24,6 +24,14 @@ class NodeSite:
     opset: int | None
     function: str | None
     constants: Mapping[str, onnx.TensorProto]
+    imports: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def node_opset(self) -> int | None:
+        """The opset version in force for the node's own domain (the default domain's is `opset`)."""
+        if self.node.domain in DEFAULT_DOMAINS:
+            return self.opset
+        return self.imports.get(self.node.domain)
 
     @property
     def where(self) -> str | None:
@@ -47,38 +55,65 @@ def default_opset(opset_import: list[onnx.OperatorSetIdProto]) -> int | None:
     return None
 
 
+def opset_imports(opset_import: list[onnx.OperatorSetIdProto]) -> dict[str, int]:
+    """Domain → version; the default domain under ''."""
+    return {"" if entry.domain in DEFAULT_DOMAINS else entry.domain: entry.version for entry in opset_import}
+
+
 def walk(model: onnx.ModelProto) -> Iterator[NodeSite]:
     """Every node of the main graph, its subgraphs at any depth, and the model-local functions."""
-    opset = default_opset(model.opset_import)
-    yield from _walk_graph(model.graph, MAIN_GRAPH, 0, opset, None, ChainMap())
+    imports = opset_imports(model.opset_import)
+    yield from _walk_graph(model.graph, MAIN_GRAPH, 0, imports, None, ChainMap())
     for function in model.functions:
-        function_opset = default_opset(function.opset_import) or opset
+        function_imports = {**imports, **opset_imports(function.opset_import)}
         name = f"function {function.domain}.{function.name}"
-        yield from _walk_nodes(function.node, name, 0, function_opset, name, ChainMap())
+        yield from _walk_nodes(function.node, name, 0, function_imports, name, ChainMap())
 
 
 def _walk_graph(
-    graph: onnx.GraphProto, scope: str, depth: int, opset: int | None, function: str | None, outer: ChainMap
+    graph: onnx.GraphProto, scope: str, depth: int, imports: dict[str, int], function: str | None, outer: ChainMap
 ) -> Iterator[NodeSite]:
-    constants = outer.new_child({tensor.name: tensor for tensor in graph.initializer})
-    yield from _walk_nodes(graph.node, scope, depth, opset, function, constants)
+    # An initializer that is also a graph input is only a default: the caller may feed another value at run time.
+    overridable = {value.name for value in graph.input}
+    constants = outer.new_child({t.name: t for t in graph.initializer if t.name not in overridable})
+    yield from _walk_nodes(graph.node, scope, depth, imports, function, constants)
 
 
 def _walk_nodes(
-    nodes: list[onnx.NodeProto], scope: str, depth: int, opset: int | None, function: str | None, constants: ChainMap
+    nodes: list[onnx.NodeProto], scope: str, depth: int, imports: dict[str, int], function: str | None, constants
 ) -> Iterator[NodeSite]:
+    opset = imports.get("")
     for node in nodes:
-        if node.op_type == "Constant" and node.domain in DEFAULT_DOMAINS:
-            value = next((attr.t for attr in node.attribute if attr.name == "value" and attr.HasField("t")), None)
-            if value is not None and node.output:
+        if node.op_type == "Constant" and node.domain in DEFAULT_DOMAINS and node.output:
+            value = constant_value(node)
+            if value is not None:
                 constants[node.output[0]] = value
-        yield NodeSite(node, scope, depth, opset, function, constants)
+        yield NodeSite(node, scope, depth, opset, function, constants, imports)
         for attr in node.attribute:
             subgraphs = [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)
             for index, subgraph in enumerate(subgraphs):
                 suffix = f"[{index}]" if attr.type == onnx.AttributeProto.GRAPHS else ""
                 inner = f"{scope} > {node.op_type} '{node.name or '<unnamed>'}'.{attr.name}{suffix}"
-                yield from _walk_graph(subgraph, inner, depth + 1, opset, function, constants)
+                yield from _walk_graph(subgraph, inner, depth + 1, imports, function, constants)
+
+
+_CONSTANT_FORMS = {"value_float": np.float32, "value_floats": np.float32, "value_int": np.int64, "value_ints": np.int64}
+
+
+def constant_value(node: onnx.NodeProto) -> onnx.TensorProto | None:
+    """The tensor a Constant node produces: its `value` tensor, or a scalar/list attribute (opset 12+) as a tensor.
+
+    None for forms not evaluated here (sparse_value, strings, a function's attribute reference).
+    """
+    for attr in node.attribute:
+        if attr.ref_attr_name:
+            return None
+        if attr.name == "value" and attr.HasField("t"):
+            return attr.t
+        if attr.name in _CONSTANT_FORMS:
+            value = np.asarray(onnx.helper.get_attribute_value(attr), dtype=_CONSTANT_FORMS[attr.name])
+            return numpy_helper.from_array(value, node.output[0])
+    return None
 
 
 def all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:

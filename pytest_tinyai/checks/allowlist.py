@@ -7,7 +7,7 @@ import onnx
 
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.findings import Finding
-from pytest_tinyai.graph import NodeSite, walk
+from pytest_tinyai.graph import DEFAULT_DOMAINS, NodeSite, walk
 from pytest_tinyai.model import ModelUnderTest
 
 
@@ -28,15 +28,18 @@ def check_allowlist(model: ModelUnderTest, context: CheckContext) -> list[Findin
             report(f"{site.label} is nested {site.depth} subgraphs deep (limit {context.max_nesting_depth})", site)
         if (node.domain, node.op_type) in local_functions:
             continue  # a call of a model-local function: its body is walked and checked
-        if site.opset is not None and not allowlist.covers_opset(node.domain, site.opset):
-            if site.opset not in reported_opsets:
+        default_domain = node.domain in DEFAULT_DOMAINS
+        if default_domain and site.opset is not None and not allowlist.covers_opset(node.domain, site.opset):
+            if site.opset not in reported_opsets:  # once, not once per node
                 reported_opsets.add(site.opset)
-                report(f"opset {site.opset} of domain '{node.domain or 'ai.onnx'}' is not covered by the allowlist")
+                report(f"opset {site.opset} of domain 'ai.onnx' is not covered by the allowlist")
             continue
-        if node.op_type == "Scan":
+        opset = site.node_opset
+        if node.op_type == "Scan" and default_domain:
             report(f"{site.label}: Scan is refused (the runtime has no Scan)", site)
-        elif site.opset is None or not allowlist.allowed(node.domain, site.opset, node.op_type):
-            report(f"{site.label}: op '{node.op_type}' is not on the allowlist ({allowlist.source.name})", site)
+        elif opset is None or not allowlist.allowed(node.domain, opset, node.op_type):
+            op = f"'{node.op_type}'" if default_domain else f"'{node.domain}.{node.op_type}' (opset {opset})"
+            report(f"{site.label}: op {op} is not on the allowlist ({allowlist.source.name})", site)
         if node.op_type == "Loop":
             loops += 1
             problem = _trip_count_problem(site, context.max_loop_trip_count)

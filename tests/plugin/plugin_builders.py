@@ -180,7 +180,7 @@ class RegistryDir:
         `sha256=` is given. `drop` removes keys from the entry; other keywords set them.
         """
         model = model if model is not None else saliency_model()
-        opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+        opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), OPSET)
         relative = onnx_path or f"{model_id}.onnx"
         data = onnx_bytes if onnx_bytes is not None else model.SerializeToString()
         target = self.folder / relative
