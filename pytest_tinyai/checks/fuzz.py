@@ -48,6 +48,31 @@ def invalid_sizes(rule: DimRule) -> st.SearchStrategy[int]:
     )
 
 
+def coarser_sizes(rule: DimRule) -> list[int]:
+    """Per prime p of multiple_of, the smallest size in [min, max] that is a multiple of multiple_of/p but not of
+    multiple_of: the sizes a contract one step too strict (e.g. 16 where the model needs 8) wrongly refuses."""
+    sizes = []
+    for prime in _prime_factors(rule.multiple_of):
+        step = rule.multiple_of // prime
+        start = -(-rule.minimum // step) * step
+        size = next((s for s in range(start, rule.maximum + 1, step) if s % rule.multiple_of), None)
+        if size is not None:
+            sizes.append(size)
+    return sizes
+
+
+def _prime_factors(number: int) -> list[int]:
+    factors, candidate = [], 2
+    while candidate * candidate <= number:
+        if number % candidate:
+            candidate += 1
+        else:
+            factors.append(candidate)
+            while number % candidate == 0:
+                number //= candidate
+    return [*factors, number] if number > 1 else factors
+
+
 def check_fuzz(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     if model.contract is None or not model.contract.get("dims"):
         return [Finding(model.id, "fuzz", "the sidecar declares no contract dims to fuzz")]
@@ -151,7 +176,12 @@ def _outside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str
             f"{', '.join(f'{s}.multiple_of={r.multiple_of}' for s, r in strict.items())} is needlessly strict"
         )
 
-    return _run(_settings(context)(given(st.one_of(strategies))(prop)))
+    test = given(st.one_of(strategies))(prop)
+    lowest = {symbol: -(-rule.minimum // rule.multiple_of) * rule.multiple_of for symbol, rule in contract.dims.items()}
+    for symbol, rule in strict.items():
+        for size in coarser_sizes(rule):
+            test = example({**lowest, symbol: size})(test)
+    return _run(_settings(context)(test))
 
 
 def _run(test) -> list[str]:
