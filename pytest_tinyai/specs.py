@@ -41,11 +41,37 @@ class Allowlist:
         return opset in self.ops.get(domain or DEFAULT_DOMAIN, {})
 
 
+def allowlist_syntax_problem(text: str) -> str | None:
+    """The first line onnxruntime's config parser would choke on (with an unhelpful message), or None."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        fields = line.split(";")
+        if len(fields) != 3:
+            return f"line {number}: expected 'domain;opsets;Op1,Op2,...', got {line!r}"
+        opsets, operators = fields[1].strip(), fields[2]
+        if not all(part.strip().isdigit() for part in opsets.split(",")):
+            return f"line {number}: opsets {opsets!r} are not integers"
+        if operators.count("{") != operators.count("}"):
+            return f"line {number}: unbalanced braces in the operators' type information"
+    return None
+
+
 def load_allowlist(path: Path | None = None) -> Allowlist:
     source = path or packaged_spec("allowlist.config")
     try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise SpecError(f"allowlist {source}: does not exist") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"allowlist {source}: cannot be read: {error}") from error
+    problem = allowlist_syntax_problem(text)
+    if problem:
+        raise SpecError(f"allowlist {source}: {problem}")
+    try:
         required_ops, _ = parse_config(str(source))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: onnxruntime's parser on bad type info
         raise SpecError(f"allowlist {source}: {error}") from error
     if not required_ops:
         raise SpecError(f"allowlist {source}: declares no operators")
