@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any
 
@@ -70,9 +71,10 @@ class ConformanceReport:
             header = f"  {'model':<28} {'measured':>8} {'baseline':>28} {'floor':>6} {'margin':>8}  fold"
             terminalreporter.write_line(header)
         for model, gate in sorted(self.gates.items()):
-            baseline = f"{gate['baseline']} {gate['baseline_measured']:.4f}" if gate["baseline"] else "-"
+            baseline = _baseline_cell(gate)
             floor = f"{gate['floor']:.3f}" if gate["floor"] is not None else "-"
-            measured, margin = f"{gate['measured']:.4f}", f"{gate['margin']:+.4f}"
+            measured = f"{gate['measured']:.4f}"
+            margin = f"{gate['margin']:+.4f}" if not math.isnan(gate["margin"]) else "-"
             terminalreporter.write_line(
                 f"  {model:<28} {measured:>8} {baseline:>28} {floor:>6} {margin:>8}  {gate['fold']}"
             )
@@ -84,3 +86,11 @@ class ConformanceReport:
             )
             for reason in self.gates_not_evaluated:
                 terminalreporter.write_line(f"  {reason}", red=True)
+
+
+def _baseline_cell(gate: dict[str, Any]) -> str:
+    """'<id> <measured>', '<id> unmeasured' when the baseline could not be scored (the gate fails), or '-'."""
+    if not gate["baseline"]:
+        return "-"
+    measured = gate["baseline_measured"]
+    return f"{gate['baseline']} {measured:.4f}" if measured is not None else f"{gate['baseline']} unmeasured"
