@@ -12,11 +12,36 @@ from pytest_tinyai.findings import Finding
 from pytest_tinyai.graph import NodeSite, walk
 from pytest_tinyai.model import ModelUnderTest
 
+# What Resize did before an attribute existed: the behaviour its later default (or opset 11's) names.
+BEHAVIOUR_BEFORE_ATTRIBUTE = {
+    "antialias": 0,
+    "keep_aspect_ratio_policy": "stretch",
+    "exclude_outside": 0,
+    "coordinate_transformation_mode": "asymmetric",
+}
 
-def resolved_attributes(site: NodeSite) -> dict[str, Any]:
-    """The node's attributes with every default of its opset's schema filled in (strings decoded)."""
-    schema = onnx.defs.get_schema(site.node.op_type, site.opset or onnx.defs.onnx_opset_version(), "")
+
+def first_opset(op_type: str) -> int | None:
+    """The first default-domain opset that has `op_type`, or None if ONNX has no such op."""
+    for version in range(1, onnx.defs.onnx_opset_version() + 1):
+        if onnx.defs.has(op_type, version, ""):
+            return version
+    return None
+
+
+def resolved_attributes(site: NodeSite) -> dict[str, Any] | None:
+    """The node's attributes with every default of its opset's schema filled in (strings decoded).
+
+    Attributes that Resize gained in later opsets take the value of the behaviour the node's opset has. None when
+    the op does not exist at the node's opset.
+    """
+    try:
+        schema = onnx.defs.get_schema(site.node.op_type, site.opset or onnx.defs.onnx_opset_version(), "")
+    except onnx.defs.SchemaError:
+        return None
     values: dict[str, Any] = {}
+    if site.node.op_type == "Resize":
+        values.update({k: v for k, v in BEHAVIOUR_BEFORE_ATTRIBUTE.items() if k not in schema.attributes})
     for name, attribute in schema.attributes.items():
         if attribute.default_value.type != onnx.AttributeProto.UNDEFINED:
             values[name] = helper.get_attribute_value(attribute.default_value)
@@ -37,6 +62,10 @@ def check_resize(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
             findings.append(Finding(model.id, "resize", f"Resize '{site.node.name}' {message}", site.where))
 
         attributes = resolved_attributes(site)
+        if attributes is None:
+            added = first_opset(site.node.op_type)
+            report(f"does not exist at opset {site.opset} (ONNX added Resize in opset {added})")
+            continue
         for name, allowed in contract.allowed.items():
             if name in attributes and attributes[name] not in allowed:
                 shown = ", ".join(map(str, allowed))
