@@ -25,6 +25,7 @@ class TinyaiSession:
     context: CheckContext | None = None
     config_error: str | None = None
     ledger: Ledger | None = None
+    ledger_error: str | None = None
     ledger_updates: list[str] = field(default_factory=list)
     models: dict[tuple[Path, int], ModelUnderTest] = field(default_factory=dict)
     medians: BenchMedians = field(default_factory=BenchMedians)
@@ -36,7 +37,11 @@ class TinyaiSession:
         cap = int(option.tinyai_max_onnx_mib * MIB)
         session = cls(registries, Limits(cap, cap), option.tinyai_threads)
         try:
-            session.ledger = _ledger(config)
+            try:
+                session.ledger = _ledger(config)
+            except ValueError as error:
+                session.ledger_error = str(error)
+                raise
             allowlist = load_allowlist(_path(option.tinyai_allowlist))
             resize = load_resize_contract(_path(option.tinyai_resize_contract))
         except (SpecError, ValueError) as error:
@@ -66,6 +71,9 @@ class TinyaiSession:
 
     def update_ledger(self) -> None:
         """Record new gates and higher floors from every registry's sidecars; refusals are reported, not hidden."""
+        if self.ledger_error is not None:
+            self.ledger_updates.append(f"NOT updated: {self.ledger_error}")
+            return
         if self.ledger is None:
             self.ledger_updates.append("no ledger configured (--tinyai-ledger or the tinyai_ledger ini option)")
             return

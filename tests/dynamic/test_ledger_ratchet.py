@@ -1,0 +1,212 @@
+"""The gate ledger: a sidecar may only tighten what the ledger records; --tinyai-update-ledger never loosens it."""
+
+from __future__ import annotations
+
+import pytest
+from dynamic_builders import (
+    assert_clean_failure,
+    assert_no_internals,
+    channel_model,
+    ledger_record,
+    lines,
+    outcomes,
+    run_tinyai,
+    sidecar,
+)
+
+
+def run_gate(pytester, *args):
+    return run_tinyai(pytester, "tinyai_gate", *args)
+
+
+def update_ledger(pytester, *args):
+    return run_tinyai(pytester, "tinyai_gate", "--tinyai-update-ledger", *args)
+
+
+def test_a_sidecar_and_ledger_in_step_pass(pytester, workspace, fold_hash):
+    workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.write_ledger()
+    result = run_gate(pytester)
+    assert outcomes(result) == {"gate[v1]": "passed"}
+    assert_no_internals(result)
+
+
+def test_a_floor_lowered_below_the_ledger_fails(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.write_ledger({"v1": ledger_record(block, floor=0.72)})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("v1: ledger ledger.json: floor lowered from 0.72 (ledger) to 0.7"))
+
+
+def test_a_floor_removed_while_the_ledger_records_one_fails(pytester, workspace, fold_hash):
+    workspace.add("v0", channel_model("blue"), sidecar("v0"))
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, baseline="v0")
+    workspace.write_ledger({"v1": ledger_record(block, floor=0.7)})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("v1: ledger ledger.json: floor lowered from 0.7 (ledger) to None"))
+
+
+def test_a_floor_raised_above_the_ledger_passes_without_touching_the_ledger(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    ledger = workspace.write_ledger({"v1": ledger_record(block, floor=0.6)})
+    before = ledger.read_text()
+    result = run_gate(pytester)
+    assert outcomes(result) == {"gate[v1]": "passed"}
+    assert ledger.read_text() == before
+
+
+def test_a_fold_hash_other_than_the_ledgers_fails(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    recorded = ledger_record(block)
+    recorded["fold"]["content_sha256"] = "a" * 64
+    workspace.write_ledger({"v1": recorded})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(
+        lines(f"v1: ledger ledger.json: fold changed from tiny-fold@{'a' * 12} (ledger) to tiny-fold@{fold_hash[:12]}")
+    )
+
+
+def test_a_fold_name_other_than_the_ledgers_fails(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.write_ledger({"v1": ledger_record(block, fold={"name": "old-fold", "content_sha256": fold_hash})})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("v1: ledger ledger.json: fold changed from old-fold@", "to tiny-fold@"))
+
+
+def test_a_metric_other_than_the_ledgers_fails(pytester, workspace, fold_hash):
+    # The sidecar schema knows one metric, so the change is seen from a ledger that recorded another.
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.write_ledger({"v1": ledger_record(block, metric="mean_iou@0.7")})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(
+        lines("v1: ledger ledger.json: metric changed from 'mean_iou@0.7' (ledger) to 'mean_iou@0.5'")
+    )
+
+
+def test_a_gate_block_removed_while_the_ledger_has_it_fails_as_vanished(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.write_ledger()
+    # Re-register v1 without its gate: the gate item still exists, because the ledger knows the model.
+    workspace.entries.clear()
+    workspace.add("v1", channel_model("green"), sidecar("v1"))
+    assert "gate" not in sidecar("v1") and block
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    assert outcomes(result) == {"gate[v1]": "failed"}
+    result.stdout.fnmatch_lines(
+        lines("v1: ledger ledger.json: gate vanished: the ledger records a gate but the sidecar declares none")
+    )
+
+
+def test_a_baseline_removed_from_the_sidecar_fails(pytester, workspace, fold_hash):
+    workspace.add("v0", channel_model("blue"), sidecar("v0"))
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.write_ledger({"v1": ledger_record(block, baseline="v0")})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("v1: ledger ledger.json: baseline removed (the ledger records 'v0')"))
+
+
+def test_a_baseline_swapped_for_another_fails(pytester, workspace, fold_hash):
+    workspace.add("v0", channel_model("blue"), sidecar("v0"))
+    workspace.add("weak", channel_model("blue"), sidecar("weak"))
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, baseline="weak")
+    workspace.write_ledger({"v1": ledger_record(block, baseline="v0")})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("v1: ledger ledger.json: baseline changed from 'v0' (ledger) to 'weak'"))
+
+
+@pytest.mark.parametrize("ledger", ["empty", "absent"])
+def test_a_gate_missing_from_the_ledger_fails_and_asks_for_update_ledger(pytester, workspace, fold_hash, ledger):
+    workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    if ledger == "empty":
+        workspace.write_ledger({})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(
+        lines("v1: ledger ledger.json: gate is not recorded in the ledger (run with --tinyai-update-ledger)")
+    )
+
+
+def test_update_ledger_records_a_new_gate(pytester, workspace, fold_hash):
+    workspace.add("v0", channel_model("blue"), sidecar("v0"))
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7, baseline="v0")
+    result = update_ledger(pytester)
+    assert outcomes(result) == {"gate[v1]": "passed"}
+    result.stdout.fnmatch_lines(lines("ledger: v1: recorded new gate (floor 0.7, baseline v0)"))
+    assert workspace.read_ledger() == {
+        "schema_version": 1,
+        "gates": {
+            "v1": {
+                "metric": "mean_iou@0.5",
+                "fold": {"name": "tiny-fold", "content_sha256": fold_hash},
+                "floor": 0.7,
+                "baseline": "v0",
+            }
+        },
+    }
+    assert workspace.read_ledger()["gates"]["v1"] == ledger_record(block)
+    assert outcomes(run_gate(pytester)) == {"gate[v1]": "passed"}
+
+
+def test_update_ledger_raises_a_floor(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.write_ledger({"v1": ledger_record(block, floor=0.6)})
+    result = update_ledger(pytester)
+    assert outcomes(result) == {"gate[v1]": "passed"}
+    result.stdout.fnmatch_lines(lines("ledger: v1: raised the ledger floor to 0.7"))
+    assert workspace.read_ledger()["gates"]["v1"]["floor"] == 0.7
+
+
+def test_update_ledger_refuses_to_lower_a_floor_and_says_so(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    ledger = workspace.write_ledger({"v1": ledger_record(block, floor=0.72)})
+    before = workspace.read_ledger()
+    result = update_ledger(pytester)
+    assert_clean_failure(result)
+    assert outcomes(result) == {"gate[v1]": "failed"}
+    result.stdout.fnmatch_lines(
+        lines("ledger: v1: ledger NOT updated, it never loosens: floor lowered from 0.72 (ledger) to 0.7", "by hand")
+    )
+    assert workspace.read_ledger() == before
+    assert ledger.exists()
+
+
+def test_update_ledger_refuses_to_change_a_fold(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    recorded = ledger_record(block)
+    recorded["fold"]["content_sha256"] = "b" * 64
+    workspace.write_ledger({"v1": recorded})
+    result = update_ledger(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("ledger: v1: ledger NOT updated, it never loosens: fold changed from"))
+    assert workspace.read_ledger()["gates"]["v1"]["fold"]["content_sha256"] == "b" * 64
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{not json", '{"schema_version": 2, "gates": {}}', '{"schema_version": 1}', '["gates"]'],
+    ids=["not-json", "future-version", "no-gates", "not-an-object"],
+)
+def test_an_unreadable_ledger_fails_the_gate_items_clearly(pytester, workspace, fold_hash, text):
+    workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.ledger_path.write_text(text)
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    assert outcomes(result) == {"gate[v1]": "failed"}
+    result.stdout.fnmatch_lines(lines("v1: not checked: configuration error: gate ledger ", "json is unreadable"))
+
+
+def test_update_ledger_leaves_an_unreadable_ledger_alone_and_says_why(pytester, workspace, fold_hash):
+    workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.ledger_path.write_text("{not json")
+    result = update_ledger(pytester)
+    assert_clean_failure(result)
+    assert workspace.ledger_path.read_text() == "{not json"
+    result.stdout.fnmatch_lines(lines("ledger: NOT updated: gate ledger ", "ledger.json is unreadable"))
