@@ -1,0 +1,111 @@
+"""check_parity on a registry model: findings with their numbers, tolerance, import failures and the eval fold."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from parity_builders import ConvBnNet, export, model_under_test, sidecar, trained_like, upsampling_net, write_fold
+
+from pytest_tinyai.checks.parity import check_parity, parity_cases
+from pytest_tinyai.context import CheckContext
+from pytest_tinyai.contract import Contract
+from pytest_tinyai.parity.prepare import prepared_reference
+
+GATE = {"fold": {"name": "evalfold", "content_sha256": "0" * 64}, "metric": "mean_iou@0.5", "floor": 0, "claimed": 0.5}
+
+
+@pytest.fixture(scope="module")
+def context() -> CheckContext:
+    return CheckContext.defaults()
+
+
+@pytest.fixture(scope="module")
+def net_proto():
+    return export(trained_like(ConvBnNet()))
+
+
+def test_exported_model_with_renamed_folded_weights_passes(tmp_path, net_proto, context):
+    model = model_under_test(tmp_path, net_proto, sidecar("net", "parity_builders:conv_bn_net"))
+
+    assert check_parity(model, context) == []
+
+
+def test_model_without_a_reference_is_not_checked(tmp_path, net_proto, context):
+    model = model_under_test(tmp_path, net_proto, sidecar("net", None))
+
+    assert check_parity(model, context) == []
+
+
+def test_reference_weight_off_by_1e_3_fails_with_the_numbers_and_the_worst_case(tmp_path, net_proto, context):
+    model = model_under_test(tmp_path, net_proto, sidecar("net", "parity_builders:conv_bn_net"))
+    with torch.no_grad():
+        prepared_reference(model).features[0].weight.add_(1e-3)
+
+    [finding] = check_parity(model, context)
+
+    assert finding.check == "parity"
+    assert "output 'saliency_map': PyTorch vs onnxruntime max-abs-diff " in finding.message
+    assert "> tolerance 1e-05 (max-rel " in finding.message
+    assert "worst at H=" in finding.message
+    assert "on random-normal seed" in finding.message
+    assert "opt level '" in finding.message
+    assert "8 of 8 comparisons over tolerance" in finding.message
+
+
+def test_declared_tolerance_replaces_the_default(tmp_path, net_proto, context):
+    document = sidecar("net", "parity_builders:conv_bn_net", parity={"tolerance": 0.5})
+    model = model_under_test(tmp_path, net_proto, document)
+    with torch.no_grad():
+        prepared_reference(model).features[0].weight.add_(1e-3)
+
+    assert check_parity(model, context) == []
+
+
+def test_graph_computing_another_function_with_the_same_weights_fails(tmp_path, context):
+    nearest = export(trained_like(upsampling_net("nearest")))
+    model = model_under_test(tmp_path, nearest, sidecar("net", "parity_builders:upsampling_net"))
+
+    [finding] = check_parity(model, context)
+
+    assert "max-abs-diff" in finding.message
+
+
+def test_unimportable_reference_is_a_finding(tmp_path, net_proto, context):
+    model = model_under_test(tmp_path, net_proto, sidecar("net", "no_such_pkg:net"))
+
+    [finding] = check_parity(model, context)
+
+    assert "reference 'no_such_pkg:net': cannot import module 'no_such_pkg'" in finding.message
+
+
+def test_weights_that_do_not_map_are_a_finding_naming_node_and_module(tmp_path, context):
+    wider = export(trained_like(ConvBnNet(channels=6)))
+    model = model_under_test(tmp_path, wider, sidecar("net", "parity_builders:conv_bn_net"))
+
+    [finding] = check_parity(model, context)
+
+    assert "graph node '/features/features.0/Conv' (Conv) -> module 'features.0' (Conv2d)" in finding.message
+    assert "weight is [6, 3, 3, 3] in the graph, [4, 3, 3, 3] in the module" in finding.message
+
+
+def test_eval_fold_images_are_compared_at_valid_sizes_near_their_own(tmp_path, net_proto, context):
+    document = sidecar("net", "parity_builders:conv_bn_net", multiple_of=4, gate=GATE)
+    model = model_under_test(tmp_path, net_proto, document)
+    write_fold(tmp_path / "folds" / "evalfold", count=10, size=(30, 18))
+
+    cases = parity_cases(model, Contract.from_sidecar(model.contract), context)
+
+    images = [case for case in cases if case.source.startswith("fold image")]
+    assert [case.source for case in images] == [f"fold image 'img{index:02d}'" for index in range(8)]
+    assert {(case.feeds["input"].shape, case.dims["H"], case.dims["W"]) for case in images} == {
+        ((1, 3, 16, 28), 16, 28)
+    }
+    assert check_parity(model, context) == []
+
+
+def test_missing_eval_fold_leaves_the_random_inputs(tmp_path, net_proto, context):
+    model = model_under_test(tmp_path, net_proto, sidecar("net", "parity_builders:conv_bn_net", gate=GATE))
+
+    cases = parity_cases(model, Contract.from_sidecar(model.contract), context)
+
+    assert cases and all(case.source.startswith("random-normal") for case in cases)
