@@ -7,6 +7,7 @@ from typing import Any
 
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.findings import Finding, NotChecked
+from pytest_tinyai.gate.evaluation import EvaluationError
 from pytest_tinyai.gate.ledger import record_problems
 from pytest_tinyai.model import ModelUnderTest
 
@@ -58,12 +59,17 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
             "--tinyai-allow-missing-data to skip the gate loudly)"
         )
         return findings
-    actual = context.evaluations.content_hash(fold_root)
-    if actual != pinned:
-        report(f"fold '{fold_name}' content hash is {actual}, the gate pins {pinned}: not evaluated on a changed fold")
+    try:
+        actual = context.evaluations.content_hash(fold_root)
+        if actual != pinned:
+            report(
+                f"fold '{fold_name}' content hash is {actual}, the gate pins {pinned}: not evaluated on a changed fold"
+            )
+            return findings
+        measured = context.evaluations.score(model, fold_root).iou
+    except EvaluationError as error:
+        report(f"gate not evaluated: {error}")
         return findings
-
-    measured = context.evaluations.score(model, fold_root).iou
     baseline_id = gate.get("baseline")
     baseline_measured = None
     if baseline_id is not None:
@@ -99,6 +105,9 @@ def _baseline_score(model, baseline_id, fold_root, context, report) -> float | N
         return context.evaluations.score(baseline, fold_root).iou
     except NotChecked as error:
         report(f"baseline '{baseline_id}' cannot be evaluated: {error.reason}")
+        return None
+    except EvaluationError as error:
+        report(f"baseline '{baseline_id}' cannot be evaluated: {error}")
         return None
 
 

@@ -216,11 +216,13 @@ class Workspace:
         claimed: float | None = None,
         status: str | None = None,
         role: str | None = None,
+        model: onnx.ModelProto | None = None,
         **gate_fields: Any,
     ) -> dict[str, Any]:
-        """A `channel_model` with a gate (claiming its true IoU unless told), recorded for `write_ledger`."""
+        """A `channel_model` (or `model`) with a gate (claiming the channel's IoU unless told), for `write_ledger`."""
         block = gate(CHANNEL_IOU[channel] if claimed is None else claimed, fold_hash=fold_hash, **gate_fields)
-        self.add(model_id, channel_model(channel), sidecar(model_id, gate=block, status=status, role=role))
+        model = model if model is not None else channel_model(channel)
+        self.add(model_id, model, sidecar(model_id, gate=block, status=status, role=role))
         self.recorded[model_id] = ledger_record(block)
         return block
 
@@ -232,16 +234,16 @@ class Workspace:
     def fold(self, name: str = FOLD) -> Path:
         return self.root / "folds" / name
 
-    def write_fold(self, name: str = FOLD) -> str:
-        """Four 32x32 PNG image/mask pairs (see the module docstring); returns the fold's content hash."""
+    def write_fold(self, name: str = FOLD, height: int = FOLD_SIZE, width: int = FOLD_SIZE) -> str:
+        """Four PNG image/mask pairs (32x32 unless told; see the module docstring); returns the content hash."""
         root = self.fold(name)
         (root / "Image").mkdir(parents=True, exist_ok=True)
         (root / "Mask").mkdir(parents=True, exist_ok=True)
         for index in range(FOLD_IMAGES):
-            mask = np.zeros((FOLD_SIZE, FOLD_SIZE), np.uint8)
+            mask = np.zeros((height, width), np.uint8)
             top, left = 2 + 3 * index, 4 + 2 * index
             mask[top : top + 10 + index, left : left + 12] = 255
-            image = np.zeros((FOLD_SIZE, FOLD_SIZE, 3), np.uint8)
+            image = np.zeros((height, width, 3), np.uint8)
             image[..., 0] = mask
             if index < 3:
                 image[..., 1] = mask

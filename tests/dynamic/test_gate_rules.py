@@ -17,6 +17,7 @@ from dynamic_builders import (
     gate,
     ledger_record,
     lines,
+    odd_height_crash_model,
     outcomes,
     run_tinyai,
     sidecar,
@@ -226,3 +227,37 @@ def test_a_baseline_without_a_gate_of_its_own_is_measured_live(pytester, workspa
     result = run_gate(pytester)
     assert outcomes(result) == {"gate[v2]": "passed"}
     result.stdout.fnmatch_lines(lines("v2", "0.7500", "v1 0.5000", "-", "+0.2500", FOLD))
+
+
+def test_a_fold_with_a_broken_layout_fails_the_gate_clearly(pytester, workspace, fold_hash):
+    workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.5)
+    workspace.write_ledger()
+    (workspace.fold() / "Mask" / "s1.png").unlink()
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(
+        lines("v1: gate not evaluated: fold 'tiny-fold' cannot be read: ", "1 of 4 images have no mask")
+    )
+
+
+def test_a_model_that_cannot_run_the_fold_images_fails_the_gate_clearly(pytester, workspace):
+    # 31 rows: the odd-height model fails on every image of this fold.
+    odd_fold = workspace.write_fold(height=31)
+    workspace.add_gated("v1", "red", fold_hash=odd_fold, floor=0.5, model=odd_height_crash_model())
+    workspace.write_ledger()
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(
+        lines("v1: gate not evaluated: 'v1' cannot be scored on fold 'tiny-fold': Fail: [ONNXRuntimeError]")
+    )
+
+
+def test_a_baseline_that_cannot_run_the_fold_images_fails_the_gated_model_clearly(pytester, workspace):
+    odd_fold = workspace.write_fold(height=31)
+    workspace.add("v1", odd_height_crash_model(), sidecar("v1"))
+    workspace.add_gated("v2", "green", fold_hash=odd_fold, baseline="v1")
+    workspace.write_ledger()
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("v2: baseline 'v1' cannot be evaluated: 'v1' cannot be scored on fold"))
+    result.stdout.fnmatch_lines(lines("v2", "0.7500", "v1 unmeasured", FOLD))
