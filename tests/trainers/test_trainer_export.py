@@ -48,14 +48,17 @@ def test_untrained_student_exports_the_same_op_set_as_a_trained_one(v1_proto):
 
 def test_v2_resize_is_half_pixel_bilinear_without_antialias(v2_proto):
     assert resize_attributes(v2_proto) == {
-        "mode": "linear", "coordinate_transformation_mode": "half_pixel", "antialias": 0,
+        "mode": "linear",
+        "coordinate_transformation_mode": "half_pixel",
+        "antialias": 0,
     }
 
 
 def test_v2_resize_scales_are_constant_one_one_two_two(v2_proto):
     constants = {
         node.output[0]: onnx.numpy_helper.to_array(node.attribute[0].t)
-        for node in v2_proto.graph.node if node.op_type == "Constant"
+        for node in v2_proto.graph.node
+        if node.op_type == "Constant"
     }
     resizes = [node for node in v2_proto.graph.node if node.op_type == "Resize"]
     assert len(resizes) == 3

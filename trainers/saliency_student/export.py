@@ -91,8 +91,12 @@ def parity_max_abs_diff(model: nn.Module, onnx_path: Path, sizes: Iterable[tuple
     return worst
 
 
-def check_parity(model: nn.Module, onnx_path: Path, tolerance: float = PARITY_TOLERANCE,
-                 sizes: Iterable[tuple[int, int]] = PARITY_SIZES) -> float:
+def check_parity(
+    model: nn.Module,
+    onnx_path: Path,
+    tolerance: float = PARITY_TOLERANCE,
+    sizes: Iterable[tuple[int, int]] = PARITY_SIZES,
+) -> float:
     """The parity max-abs-diff; raises ParityError when it exceeds ``tolerance``."""
     diff = parity_max_abs_diff(model, onnx_path, sizes)
     if not diff <= tolerance:

@@ -50,10 +50,15 @@ def contract(min_size: int, multiple_of: int) -> dict[str, Any]:
     """The tensor contract of a saliency map model: RGB NCHW ImageNet-normalised in, [0,1] map out."""
     dim = {"min": min_size, "max": MAX_SIZE, "multiple_of": multiple_of}
     return {
-        "inputs": [{
-            "name": INPUT_NAME, "dtype": "float32", "shape": [1, 3, "H", "W"], "layout": "NCHW",
-            "normalisation": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "scale": 255},
-        }],
+        "inputs": [
+            {
+                "name": INPUT_NAME,
+                "dtype": "float32",
+                "shape": [1, 3, "H", "W"],
+                "layout": "NCHW",
+                "normalisation": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "scale": 255},
+            }
+        ],
         "outputs": [{"name": OUTPUT_NAME, "dtype": "float32", "shape": [1, 1, "H", "W"], "range": [0.0, 1.0]}],
         "dims": {"H": dict(dim), "W": dict(dim)},
         "nominal": {"H": NOMINAL_SIZE, "W": NOMINAL_SIZE},
@@ -147,8 +152,14 @@ def publish(
         sidecar = build_sidecar(artefact, training, existing)
         relative_onnx = Path(os.path.relpath(onnx_path, registry_path.parent)).as_posix()
         entry = {
-            "id": artefact.stem, "kind": KIND, "onnx": relative_onnx, "sha256": _sha256(staged),
-            "opset": ONNX_OPSET, "license": LICENSE, "description": artefact.description, **artefact.entry,
+            "id": artefact.stem,
+            "kind": KIND,
+            "onnx": relative_onnx,
+            "sha256": _sha256(staged),
+            "opset": ONNX_OPSET,
+            "license": LICENSE,
+            "description": artefact.description,
+            **artefact.entry,
         }
         registry = updated_registry(registry_path, entry)
         atomic_write_bytes(onnx_path, staged.read_bytes())

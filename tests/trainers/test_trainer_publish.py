@@ -1,0 +1,75 @@
+"""Publishing into the model folder: all-or-nothing, registry in step, human-declared sidecar keys kept."""
+
+import hashlib
+import json
+
+import pytest
+import torch
+
+import trainers.saliency_student.register as register
+from trainers.placeholder import REFERENCE, mobilesal_placeholder_v0
+from trainers.saliency_student.export import ParityError
+from trainers.saliency_student.register import Artefact, contract, publish
+
+STEM = "mobilesal_placeholder_v0"
+GATE = {"fold": {"name": "tiny", "content_sha256": "0" * 64}, "metric": "mean_iou@0.5", "floor": 0.1, "claimed": 0.9}
+
+
+def _artefact(model=None):
+    return Artefact(
+        stem=STEM,
+        model=model or mobilesal_placeholder_v0(),
+        reference=REFERENCE,
+        contract=contract(min_size=1, multiple_of=1),
+        training={"param_count": 4},
+        entry={"smoke": True},
+        metrics={"history": []},
+    )
+
+
+def _snapshot(folder):
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_publish_writes_onnx_sidecar_metrics_and_a_matching_registry_entry(tmp_path):
+    publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    assert sorted(_snapshot(tmp_path)) == [f"{STEM}.json", f"{STEM}.metrics.json", f"{STEM}.onnx", "registry.json"]
+    (entry,) = json.loads((tmp_path / "registry.json").read_text())["models"]
+    assert entry["sha256"] == hashlib.sha256((tmp_path / f"{STEM}.onnx").read_bytes()).hexdigest()
+    assert (entry["onnx"], entry["opset"], entry["license"], entry["smoke"]) == (f"{STEM}.onnx", 17, "Apache-2.0", True)
+
+
+def test_registry_onnx_path_is_relative_to_the_registry_folder(tmp_path):
+    (tmp_path / "models").mkdir()
+    publish(_artefact(), tmp_path / "models", tmp_path / "registry.json")
+    (entry,) = json.loads((tmp_path / "registry.json").read_text())["models"]
+    assert entry["onnx"] == f"models/{STEM}.onnx"
+
+
+def test_failed_parity_leaves_the_model_folder_untouched(tmp_path, monkeypatch):
+    publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    before = _snapshot(tmp_path)
+    drifted = mobilesal_placeholder_v0()
+    with torch.no_grad():
+        drifted.conv.bias.fill_(1.0)
+    real_export = register.export_onnx
+    monkeypatch.setattr(register, "export_onnx", lambda model: real_export(drifted))
+    with pytest.raises(ParityError):
+        publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    assert _snapshot(tmp_path) == before
+
+
+def test_regenerating_keeps_human_declared_keys_and_updates_the_gate_claim(tmp_path, tiny_dataset):
+    publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    sidecar_path = tmp_path / f"{STEM}.json"
+    sidecar = json.loads(sidecar_path.read_text())
+    human = {"status": "proposed", "role": "smoke", "gate": GATE, "latency": {"resolutions": [[64, 64]]}}
+    sidecar_path.write_text(json.dumps({**sidecar, **human}))
+
+    publish(_artefact(), tmp_path, tmp_path / "registry.json", eval_fold=tiny_dataset)
+
+    regenerated = json.loads(sidecar_path.read_text())
+    iou = regenerated["training"]["eval_fold"]["iou"]
+    for key in ("status", "role", "latency"):
+        assert regenerated[key] == human[key]
+    assert regenerated["gate"] == {**GATE, "claimed": round(iou, 4)}

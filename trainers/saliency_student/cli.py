@@ -1,0 +1,128 @@
+"""Command line: train a student, then export, check and register it.
+
+    python -m trainers.saliency_student.cli train --variant v2 --profile cpu --data data/corpus/train \\
+        --eval-fold model/tiny/folds/saliency-eval-v1 --registry model/tiny/registry.json
+
+Under ``torchrun --nproc-per-node N`` every process trains and rank 0 publishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch.distributed as dist
+
+from pytest_tinyai.dataset import DatasetLayoutError, content_hash, find_samples
+from trainers.saliency_student.loop import TrainResult, train
+from trainers.saliency_student.model import VARIANTS, param_count
+from trainers.saliency_student.provenance import provenance
+from trainers.saliency_student.recipe import PROFILES, Recipe
+from trainers.saliency_student.register import Artefact, contract, publish
+
+MODEL_MODULE = "trainers.saliency_student.model"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tinyai-train-student", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("train", help="train, export, check parity, register")
+    run.add_argument("--variant", choices=sorted(VARIANTS), required=True)
+    run.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    run.add_argument("--data", type=Path, required=True, help="training dataset (Image/Mask or DUTS-TR layout)")
+    run.add_argument("--eval-fold", type=Path, help="held-out fold scored for the sidecar (never for selection)")
+    run.add_argument("--registry", type=Path, default=Path("model/tiny/registry.json"))
+    run.add_argument("--model-dir", type=Path, help="where the ONNX and sidecar go (default: the registry's folder)")
+    run.add_argument("--stem", help="artefact name (default: saliency_student_<variant>)")
+    run.add_argument("--run-dir", type=Path, help="checkpoints (default: runs/<stem>-<profile>)")
+    run.add_argument("--resume", action="store_true", help="continue from the run dir's last checkpoint")
+    run.add_argument("--epochs", type=int, help="override the profile's epoch count")
+    run.add_argument("--workers", type=int, help="override the profile's DataLoader workers")
+    run.add_argument("--device", help="cpu or cuda[:i] (default: cuda when available)")
+    run.add_argument(
+        "--threads",
+        type=int,
+        help="CPU intra-op threads (default: cores / local processes; "
+        "1 is faster on a machine whose other cores are busy)",
+    )
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return parser
+
+
+def training_record(result: TrainResult, recipe: Recipe, profile: str, data: Path, data_sha: str) -> dict[str, Any]:
+    """The sidecar's ``training`` block, before export adds parity, op set and eval-fold facts."""
+    return {
+        "param_count": param_count(result.net),
+        "recipe": recipe.as_dict(),
+        "profile": profile,
+        "dataset": {
+            "name": data.resolve().name,
+            "root": str(data),
+            "content_sha256": data_sha,
+            "n_train": result.n_train,
+            "n_val": result.n_val,
+        },
+        "best_val_iou": result.best_val_iou,
+        "best_epoch": result.best_epoch,
+        "wall_clock_s": round(result.wall_clock_s, 1),
+        "device": result.device,
+        "world_size": result.world_size,
+        "epochs_run": result.epochs_run,
+    }
+
+
+def _train(args: argparse.Namespace) -> None:
+    for folder in filter(None, (args.data, args.eval_fold)):
+        find_samples(folder)  # a wrong path fails now, not after training
+    overrides = {k: v for k, v in {"epochs": args.epochs, "workers": args.workers}.items() if v is not None}
+    recipe = dataclasses.replace(PROFILES[args.profile], **overrides)
+    stem = args.stem or f"saliency_student_{args.variant}"
+    result = train(
+        args.variant,
+        recipe,
+        args.data,
+        args.run_dir or Path("runs") / f"{stem}-{args.profile}",
+        resume=args.resume,
+        device=args.device,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
+    if result.world_size > 1:
+        rank = dist.get_rank()
+        dist.destroy_process_group()
+        if rank:
+            return
+    data_sha = content_hash(args.data)
+    artefact = Artefact(
+        stem=stem,
+        model=result.net,
+        reference=f"{MODEL_MODULE}:saliency_student_{args.variant}",
+        contract=contract(min_size=8, multiple_of=8),
+        training=training_record(result, recipe, args.profile, args.data, data_sha),
+        description=f"TinyUNet saliency student {args.variant} ({args.profile} profile)",
+        metrics={"history": result.history, "provenance": provenance(args.data, data_sha, result.device)},
+    )
+    registry = args.registry
+    published = publish(artefact, args.model_dir or registry.parent, registry, eval_fold=args.eval_fold)
+    record = published.sidecar["training"]
+    print(
+        f"{stem}: best val IoU {record['best_val_iou']:.4f} (epoch {record['best_epoch']}), "
+        f"eval IoU {record.get('eval_fold', {}).get('iou', float('nan')):.4f}, "
+        f"parity {record['pt_onnx_max_abs_diff']:.2e}, wrote {published.onnx_path}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        _train(args)
+    except DatasetLayoutError as error:
+        sys.exit(f"error: {error}")
+
+
+if __name__ == "__main__":
+    main()
