@@ -63,10 +63,28 @@ def bench_callable(
         )
         if benchmark.disabled:
             pytest.skip(f"{under_test.id} at {resolution_label(resolution)}: {NOT_TIMED}")
+        try:
+            session.run(None, feeds)
+        except Exception as error:  # onnxruntime's own error types: the model cannot run this resolution
+            text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            message = f"fails at {resolution_label(resolution)}: {text}"
+            raise ConformanceFailure("bench", [Finding(under_test.id, "bench", message)]) from None
         benchmark.pedantic(session.run, args=(None, feeds), rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS, iterations=1)
         medians.medians[(under_test.id, resolution)] = benchmark.stats.stats.median
 
     return bench
+
+
+class BenchFunction(pytest.Function):
+    """A bench item: a pytest Function (so the `benchmark` fixture works) that fails with one line per finding."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):
+        if isinstance(excinfo.value, ConformanceFailure | NotChecked):
+            return excinfo.value.render()
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[str, None, str]:
+        return str(self.path), None, self.name
 
 
 def timing_disabled(config: pytest.Config) -> bool:

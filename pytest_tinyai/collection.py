@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_tinyai.bench import bench_callable, budget_findings, resolution_label, timing_disabled
+from pytest_tinyai.bench import BenchFunction, bench_callable, budget_findings, resolution_label, timing_disabled
 from pytest_tinyai.checks import CATALOGUE, Check
 from pytest_tinyai.checks.gate import MissingData
 from pytest_tinyai.declared import Declared, peek
@@ -50,7 +50,7 @@ class RegistryFile(pytest.File):
 
     def _bench_item(self, entry: Entry, label: str, resolution: tuple[int, int]) -> pytest.Function:
         session = self.config.stash[session_key]
-        item = pytest.Function.from_parent(
+        item = BenchFunction.from_parent(
             self,
             name=f"bench[{label}-{resolution_label(resolution)}]",
             callobj=bench_callable(lambda: session.model(entry), resolution, session.medians),
