@@ -9,8 +9,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from onnxruntime.tools.reduced_build_config_parser import parse_config
-
 DEFAULT_DOMAIN = "ai.onnx"
 
 
@@ -41,44 +39,59 @@ class Allowlist:
         return opset in self.ops.get(domain or DEFAULT_DOMAIN, {})
 
 
-def allowlist_syntax_problem(text: str) -> str | None:
-    """The first line onnxruntime's config parser would choke on (with an unhelpful message), or None."""
+def parse_allowlist(text: str) -> dict[str, dict[int, frozenset[str]]]:
+    """Domain → opset → op types, from onnxruntime's required-operators config format.
+
+    The grammar of `onnxruntime.tools.reduced_build_config_parser.parse_config` (lines `domain;opsets;Op1,Op2,...`,
+    `#` comments, `!` directives, optional `{...}` type information after an op, ignored here), parsed without
+    importing `onnxruntime.tools`, whose package init imports torch; and every error names its line.
+    """
+    ops: dict[str, dict[int, set[str]]] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith(("#", "!")):
             continue
-        fields = line.split(";")
+        fields = [field.strip() for field in line.split(";")]
         if len(fields) != 3:
-            return f"line {number}: expected 'domain;opsets;Op1,Op2,...', got {line!r}"
-        opsets, operators = fields[1].strip(), fields[2]
+            raise SpecError(f"line {number}: expected 'domain;opsets;Op1,Op2,...', got {line!r}")
+        domain, opsets, operators = fields
         if not all(part.strip().isdigit() for part in opsets.split(",")):
-            return f"line {number}: opsets {opsets!r} are not integers"
-        if operators.count("{") != operators.count("}"):
-            return f"line {number}: unbalanced braces in the operators' type information"
-    return None
+            raise SpecError(f"line {number}: opsets {opsets!r} are not integers")
+        names = _operator_names(operators)
+        if names is None:
+            raise SpecError(f"line {number}: unbalanced braces in the operators' type information")
+        for opset in (int(part) for part in opsets.split(",")):
+            ops.setdefault(domain, {}).setdefault(opset, set()).update(names)
+    return {domain: {opset: frozenset(names) for opset, names in per.items()} for domain, per in ops.items()}
+
+
+def _operator_names(operators: str) -> set[str] | None:
+    """The op names of `Op1,Op2{...type info...},Op3`, or None when braces do not balance."""
+    depth, kept = 0, []
+    for char in operators:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif depth == 0:
+            kept.append(char)
+    if depth:
+        return None
+    return {name.strip() for name in "".join(kept).split(",") if name.strip()}
 
 
 def load_allowlist(path: Path | None = None) -> Allowlist:
     source = path or packaged_spec("allowlist.config")
     try:
-        text = source.read_text(encoding="utf-8")
+        ops = parse_allowlist(source.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise SpecError(f"allowlist {source}: does not exist") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(f"allowlist {source}: cannot be read: {error}") from error
-    problem = allowlist_syntax_problem(text)
-    if problem:
-        raise SpecError(f"allowlist {source}: {problem}")
-    try:
-        required_ops, _ = parse_config(str(source))
-    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: onnxruntime's parser on bad type info
+    except (OSError, UnicodeDecodeError, SpecError) as error:
         raise SpecError(f"allowlist {source}: {error}") from error
-    if not required_ops:
+    if not ops:
         raise SpecError(f"allowlist {source}: declares no operators")
-    ops = {
-        domain: {opset: frozenset(names) for opset, names in per_opset.items()}
-        for domain, per_opset in required_ops.items()
-    }
     return Allowlist(source=source, ops=ops)
 
 

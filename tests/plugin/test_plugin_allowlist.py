@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from onnx import helper
 from plugin_builders import (
@@ -15,6 +18,8 @@ from plugin_builders import (
     saliency_model,
     true_cond,
 )
+
+from pytest_tinyai.specs import load_allowlist, packaged_spec
 
 ONE = const("one", 1, "int64")
 
@@ -264,3 +269,38 @@ def test_missing_allowlist_file_fails_every_item_with_a_clear_message(pytester, 
     assert_clean_failure(result)
     result.assert_outcomes(failed=5)
     result.stdout.fnmatch_lines(["*owl: not checked: *allowlist*nope.config*does not exist*"])
+
+
+ORT_STYLE = """# a reduced-build config as onnxruntime's tools write it
+ai.onnx;12,13;Add,Cast{"inputs": {"0": ["float", "int32_t"]}, "outputs": {"0": ["float", "int64_t"]}},Concat
+com.microsoft;1;FusedConv
+!no_ops_specified_means_all_ops_are_required
+"""
+
+
+@pytest.mark.parametrize("which", ["packaged", "with-type-info"])
+def test_allowlist_reads_exactly_what_onnxruntimes_reduced_build_parser_reads(tmp_path, which):
+    from onnxruntime.tools.reduced_build_config_parser import parse_config  # imports torch: only here
+
+    path = packaged_spec("allowlist.config") if which == "packaged" else tmp_path / "ort.config"
+    if which != "packaged":
+        path.write_text(ORT_STYLE)
+    expected, _ = parse_config(str(path))
+    assert load_allowlist(path).ops == {
+        domain: {opset: frozenset(names) for opset, names in per_opset.items()}
+        for domain, per_opset in expected.items()
+    }
+
+
+def test_packaged_allowlist_holds_the_runtimes_70_op_types_for_opsets_7_to_21():
+    ops = load_allowlist().ops
+    assert set(ops) == {"ai.onnx"}
+    assert sorted(ops["ai.onnx"]) == list(range(7, 22))
+    assert {len(names) for names in ops["ai.onnx"].values()} == {70}
+    assert {"Loop", "If", "Resize", "Conv", "Sigmoid"} <= ops["ai.onnx"][17]
+    assert not {"Scan", "Floor"} & ops["ai.onnx"][17]
+
+
+def test_importing_the_plugin_does_not_import_torch():
+    probe = "import sys, pytest_tinyai.plugin; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "False\n"

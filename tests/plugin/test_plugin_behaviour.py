@@ -1,8 +1,22 @@
-"""Behaviour of the plugin as a whole: outcomes per item, isolation of broken entries, selection, summary."""
+"""Behaviour of the plugin as a whole: outcomes per item, isolation of broken entries, selection, summary, xdist."""
 
 from __future__ import annotations
 
-from plugin_builders import CHECKS, assert_only_failing
+import pytest
+from onnx import helper
+from plugin_builders import (
+    CHECKS,
+    RegistryDir,
+    assert_clean_failure,
+    assert_only_failing,
+    item_outcomes,
+    lines,
+    resize_middle,
+    saliency_model,
+    with_sidecar,
+)
+
+CORE = " or ".join(f"tinyai_{check}" for check in CHECKS)
 
 
 def test_a_clean_registry_passes_all_five_checks(registry, run_tinyai):
@@ -11,3 +25,138 @@ def test_a_clean_registry_passes_all_five_checks(registry, run_tinyai):
     result.assert_outcomes(passed=5)
     assert_only_failing(result, "owl")
     result.stdout.fnmatch_lines([f"*registry.json::{check}?owl? PASSED*" for check in CHECKS])
+
+
+def test_a_broken_entry_fails_only_its_own_items_and_the_other_model_passes(registry, run_tinyai):
+    registry.add("heron")
+    registry.add("owl", sha256="0" * 64)
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    result.assert_outcomes(passed=5, failed=5)
+    assert_only_failing(result, "heron")
+    assert_only_failing(result, "owl", *CHECKS)
+
+
+def test_a_registry_of_broken_entries_never_gives_an_internal_error(pytester, registry, run_tinyai):
+    """One registry holding many kinds of broken entry: every one fails cleanly, the good model still passes."""
+    data = saliency_model().SerializeToString()
+    (registry.folder.parent / "x.onnx").write_bytes(data)
+    (registry.folder / "sub").mkdir()
+    registry.add("good")
+    registry.add("escape", onnx_path="sub/../../x.onnx", onnx_bytes=data)
+    registry.add("empty", onnx_bytes=b"")
+    registry.add("garbage", onnx_bytes=b"\x08\x07garbage that is not protobuf")
+    registry.add("no-sidecar", sidecar=None)
+    registry.add("bad-sidecar", sidecar="[1, 2")
+    cubic, scales = resize_middle(mode="cubic")
+    registry.add("cubic", saliency_model(cubic, initializers=scales))
+    registry.add("floor", saliency_model([helper.make_node("Floor", ["features"], ["logits"])]))
+    registry.add("custom", saliency_model([helper.make_node("Conv", ["features"], ["logits"], domain="x.y")]))
+    registry.add("renamed", saliency_model(input_name="image"))
+    registry.entries.append({"id": "no-file", "kind": 7})
+    registry.entries.append("not even an object")
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    assert_only_failing(result, "good")
+    failing_models = {
+        name.split("[", 1)[1][:-1] for name, outcome in item_outcomes(result).items() if outcome == "failed"
+    }
+    assert len(failing_models) == len(registry.entries) - 1
+
+
+def test_failures_are_short_messages_without_tracebacks_into_the_plugin(registry, run_tinyai):
+    registry.add("owl", saliency_model([helper.make_node("Floor", ["features"], ["logits"], name="floor")]))
+    result = run_tinyai(registry, "--tb=long")
+    assert_clean_failure(result)
+    output = result.stdout.str()
+    for internal in ("pytest_tinyai/", "Traceback", "raise ConformanceFailure", "def runtest", "NotChecked("):
+        assert internal not in output
+    result.stdout.fnmatch_lines(
+        ["*_ allowlist[[]owl] _*", "owl: Floor 'floor': op 'Floor' is not on the allowlist (allowlist.config)"]
+    )
+
+
+def test_collection_is_sorted_by_check_then_model_id_whatever_the_registry_order(registry, run_tinyai):
+    for model_id in ("wren", "auk", "kite"):
+        registry.add(model_id)
+    result = run_tinyai(registry, "--collect-only", "-q")
+    collected = [line.split("::")[-1] for line in result.stdout.lines if "::" in line]
+    assert collected == [f"{check}[{model_id}]" for check in CHECKS for model_id in ("auk", "kite", "wren")]
+
+
+def test_collection_is_identical_on_xdist_workers_and_the_summary_counts_their_results(pytester, registry):
+    for model_id in ("wren", "auk", "kite"):
+        registry.add(model_id)
+    registry.add("owl", sha256="0" * 64)
+    path = registry.write()
+    result = pytester.runpytest_subprocess(
+        "--tinyai-registry", str(path), "-p", "no:cacheprovider", "-m", CORE, "-n", "2", "-v"
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "Different tests were collected" not in output
+    assert "INTERNALERROR" not in output
+    result.assert_outcomes(passed=15, failed=5)
+    result.stdout.fnmatch_lines(["*models checked: 4*", "  registry *3 passed, 1 failed"])
+
+
+def test_dash_k_with_a_model_id_selects_that_models_items(registry, run_tinyai):
+    registry.add("auk")
+    registry.add("kite")
+    result = run_tinyai(registry, "-k", "kite")
+    result.assert_outcomes(passed=5)
+    assert sorted(item_outcomes(result)) == sorted(f"{check}[kite]" for check in CHECKS)
+
+
+def test_dash_m_with_a_check_marker_selects_that_check(registry, run_tinyai):
+    registry.add("auk")
+    registry.add("kite")
+    result = run_tinyai(registry, "-m", "tinyai_resize")
+    result.assert_outcomes(passed=2)
+    assert sorted(item_outcomes(result)) == ["resize[auk]", "resize[kite]"]
+
+
+def test_terminal_summary_lists_models_and_per_check_counts(registry, run_tinyai):
+    registry.add("heron")
+    registry.add("owl", saliency_model([helper.make_node("Floor", ["features"], ["logits"])]))
+    result = run_tinyai(registry)
+    result.stdout.fnmatch_lines(
+        [
+            "*= tinyai conformance =*",
+            f"registry: {registry.path}",
+            "models checked: 2",
+            "  registry *2 passed, 0 failed",
+            "  opset *2 passed, 0 failed",
+            "  allowlist *1 passed, 1 failed",
+            "  resize *2 passed, 0 failed",
+            "  contract *2 passed, 0 failed",
+        ]
+    )
+
+
+@pytest.mark.parametrize("how", ["relative", "absolute"])
+def test_running_from_another_directory_than_the_registry_folder_works(pytester, monkeypatch, how):
+    registry = RegistryDir(pytester.path / "deep" / "models")
+    registry.add("owl", sidecar=with_sidecar("owl"))
+    path = registry.write()
+    elsewhere = pytester.mkdir("elsewhere")
+    monkeypatch.chdir(elsewhere)
+    argument = "../deep/models/registry.json" if how == "relative" else str(path)
+    result = pytester.runpytest("--tinyai-registry", argument, "-p", "no:cacheprovider", "-m", CORE)
+    result.assert_outcomes(passed=5)
+
+
+def test_registry_is_collected_beside_ordinary_test_files(pytester, registry):
+    registry.add("owl")
+    path = registry.write()
+    pytester.makepyfile(test_ordinary="def test_ordinary():\n    pass\n")
+    result = pytester.runpytest("test_ordinary.py", "--tinyai-registry", str(path), "-p", "no:cacheprovider")
+    outcomes = item_outcomes(result)
+    assert outcomes["test_ordinary"] == "passed"
+    assert_only_failing(result, "owl")
+
+
+def test_missing_registry_file_is_a_usage_error_naming_it(pytester):
+    result = pytester.runpytest("--tinyai-registry", "nowhere/registry.json", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.stderr.fnmatch_lines(lines("nowhere/registry.json"))
