@@ -46,6 +46,16 @@ def conv_bn_net() -> ConvBnNet:
     return ConvBnNet()
 
 
+def broken_factory() -> ConvBnNet:
+    """A reference factory that fails, as one whose checkpoint is missing would."""
+    raise RuntimeError("checkpoint missing")
+
+
+def not_a_module() -> int:
+    """A reference factory that returns something other than a module."""
+    return 3
+
+
 def upsampling_net(mode: str = "bilinear") -> nn.Sequential:
     """ConvBnNet followed by a parameter-free 2x upsampling."""
     return nn.Sequential(ConvBnNet(), nn.Upsample(scale_factor=2, mode=mode))

@@ -11,14 +11,6 @@ from pytest_tinyai.parity import ParityError, require_torch
 from pytest_tinyai.parity.reference import load_reference
 
 
-def not_a_module() -> int:
-    return 3
-
-
-def broken_factory() -> ConvBnNet:
-    raise RuntimeError("checkpoint missing")
-
-
 def test_reference_is_built_in_eval_mode_float32_without_gradients():
     reference = load_reference("parity_builders:conv_bn_net")
 
@@ -40,12 +32,12 @@ def test_reference_module_without_the_callable_names_it():
 
 def test_reference_callable_that_raises_is_reported_with_its_error():
     with pytest.raises(ParityError, match=r"calling broken_factory\(\) raised RuntimeError\('checkpoint missing'\)"):
-        load_reference("test_parity_reference:broken_factory")
+        load_reference("parity_builders:broken_factory")
 
 
 def test_reference_callable_must_return_a_torch_module():
     with pytest.raises(ParityError, match=r"not_a_module\(\) returned int, not a torch nn.Module"):
-        load_reference("test_parity_reference:not_a_module")
+        load_reference("parity_builders:not_a_module")
 
 
 def test_missing_torch_asks_for_the_torch_extra(monkeypatch):
