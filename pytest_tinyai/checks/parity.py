@@ -22,7 +22,7 @@ DEFAULT_TOLERANCE = 1e-5
 
 def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     """One finding per output whose worst max-abs difference exceeds the tolerance (sidecar parity.tolerance,
-    default 1e-5), or one finding saying why the reference could not be built, imported or run."""
+    default 1e-5), or one per reason the reference could not be built, imported or run."""
     if model.sidecar.get("reference") is None:
         return []
     if model.contract is None:
@@ -40,7 +40,7 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
         cases = parity_cases(model, contract, context)
         measurements = measure(reference, contract, model.session, cases, list(OPT_LEVELS))
     except ParityError as error:
-        return [Finding(model.id, "parity", str(error))]
+        return [Finding(model.id, "parity", problem) for problem in error.problems]
     findings = []
     for output in dict.fromkeys(measurement.output for measurement in measurements):
         mine = [measurement for measurement in measurements if measurement.output == output]

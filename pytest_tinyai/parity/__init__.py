@@ -19,7 +19,14 @@ import importlib
 
 
 class ParityError(Exception):
-    """The reference cannot be built, folded, imported or run; the message says exactly what and where."""
+    """The reference cannot be built, folded, imported or run; each problem says exactly what and where."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__(*problems)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "; ".join(self.problems)
 
 
 def require_torch() -> None:

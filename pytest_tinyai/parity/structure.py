@@ -61,7 +61,7 @@ def import_weights(root: nn.Module, proto: onnx.ModelProto, probe: Sequence[torc
         raise ParityError(f"parameters of the reference that no graph weight fills: {', '.join(unfilled)}")
     unmapped = unmapped_initializers(proto, plan.mapped_initializers)
     if unmapped:
-        raise ParityError("graph weights that no module of the reference maps onto:\n  " + "\n  ".join(unmapped))
+        raise ParityError(*(f"graph weight not imported: {problem}" for problem in unmapped))
     root.load_state_dict(root.state_dict() | state, strict=True)
 
 
@@ -120,13 +120,13 @@ def structural_state(root: nn.Module, plan: Plan, arrays: dict[str, np.ndarray])
             in_module = _shape_text(None if current is None else current.shape)
             if in_graph != in_module:
                 problems.append(
-                    f"graph node '{node.label}' ({node.op_type}) -> {module_text(module_name, module)}:"
-                    f" {slot} is {in_graph} in the graph, {in_module} in the module"
+                    f"weight shapes do not map: graph node '{node.label}' ({node.op_type}) -> "
+                    f"{module_text(module_name, module)}: {slot} is {in_graph} in the graph, {in_module} in the module"
                 )
             elif initializer is not None:
                 state[f"{module_name}.{slot}".lstrip(".")] = torch.tensor(arrays[initializer])
     if problems:
-        raise ParityError("weights whose shapes do not map:\n  " + "\n  ".join(problems))
+        raise ParityError(*problems)
     return state
 
 

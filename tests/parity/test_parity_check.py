@@ -78,14 +78,20 @@ def test_unimportable_reference_is_a_finding(tmp_path, net_proto, context):
     assert "reference 'no_such_pkg:net': cannot import module 'no_such_pkg'" in finding.message
 
 
-def test_weights_that_do_not_map_are_a_finding_naming_node_and_module(tmp_path, context):
+def test_each_weight_that_does_not_map_is_a_finding_naming_node_module_and_shapes(tmp_path, context):
     wider = export(trained_like(ConvBnNet(channels=6)))
     model = model_under_test(tmp_path, wider, sidecar("net", "parity_builders:conv_bn_net"))
 
-    [finding] = check_parity(model, context)
+    messages = [finding.message for finding in check_parity(model, context)]
 
-    assert "graph node '/features/features.0/Conv' (Conv) -> module 'features.0' (Conv2d)" in finding.message
-    assert "weight is [6, 3, 3, 3] in the graph, [4, 3, 3, 3] in the module" in finding.message
+    assert messages == [
+        "weight shapes do not map: graph node '/features/features.0/Conv' (Conv) -> module 'features.0' (Conv2d): "
+        "weight is [6, 3, 3, 3] in the graph, [4, 3, 3, 3] in the module",
+        "weight shapes do not map: graph node '/features/features.0/Conv' (Conv) -> module 'features.0' (Conv2d): "
+        "bias is [6] in the graph, [4] in the module",
+        "weight shapes do not map: graph node '/head/Conv' (Conv) -> module 'head' (Conv2d): "
+        "weight is [1, 6, 1, 1] in the graph, [1, 4, 1, 1] in the module",
+    ]
 
 
 def test_eval_fold_images_are_compared_at_valid_sizes_near_their_own(tmp_path, net_proto, context):
