@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from dynamic_builders import (
     assert_clean_failure,
     assert_no_internals,
@@ -16,13 +15,6 @@ from dynamic_builders import (
     run_tinyai,
     sidecar,
 )
-
-
-@pytest.fixture(autouse=True)
-def not_an_xdist_worker(monkeypatch):
-    """pytest-benchmark disables itself when PYTEST_XDIST_WORKER is set, as it is while these tests run under -n:
-    the inner runs are not distributed, so they must time."""
-    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
 
 
 def latency(*resolutions, budgets=()):
