@@ -6,10 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from plugin_builders import CHECKS, RegistryDir
-
-# The core checks under test here; later checks (fuzz, parity, gate, bench) have their own tests.
-CORE_CHECKS = " or ".join(f"tinyai_{check}" for check in CHECKS)
+from plugin_builders import CORE_CHECKS, RegistryDir, run_in_process
 
 
 @pytest.fixture
@@ -27,6 +24,6 @@ def run_tinyai(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]:
 
     def run(target: RegistryDir | Path, *args: str) -> pytest.RunResult:
         path = target.write() if isinstance(target, RegistryDir) else target
-        return pytester.runpytest("--tinyai-registry", str(path), "-p", "no:cacheprovider", "-m", CORE_CHECKS, *args)
+        return run_in_process(pytester, "--tinyai-registry", str(path), "-m", CORE_CHECKS, *args)
 
     return run

@@ -11,6 +11,7 @@ import copy
 import glob
 import hashlib
 import json
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,21 @@ def with_sidecar(model_id: str, opset: int = OPSET, **changes: Any) -> dict[str,
     return sidecar
 
 
+# --- runs ---------------------------------------------------------------------------------------------------------
+
+CHECKS = ("registry", "opset", "allowlist", "resize", "contract")
+# The core checks under test here; later checks (fuzz, parity, gate, bench) have their own tests.
+CORE_CHECKS = " or ".join(f"tinyai_{check}" for check in CHECKS)
+
+
+def run_in_process(pytester, *args: str):
+    """pytester.runpytest without the cache and without pytest-benchmark's xdist warning leaking out."""
+    with warnings.catch_warnings():
+        # pytest-benchmark warns at configure time when the outer run uses xdist; not these tests' business
+        warnings.filterwarnings("ignore", message="Benchmarks are automatically disabled")
+        return pytester.runpytest("-p", "no:cacheprovider", *args)
+
+
 # --- results ------------------------------------------------------------------------------------------------------
 
 
@@ -238,9 +254,6 @@ def item_outcomes(result) -> dict[str, str]:
         if report.when == "call" or report.outcome != "passed":
             outcomes[name] = report.outcome
     return outcomes
-
-
-CHECKS = ("registry", "opset", "allowlist", "resize", "contract")
 
 
 def assert_only_failing(result, model_id: str, *failing: str) -> None:

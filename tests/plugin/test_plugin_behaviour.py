@@ -6,17 +6,17 @@ import pytest
 from onnx import helper
 from plugin_builders import (
     CHECKS,
+    CORE_CHECKS,
     RegistryDir,
     assert_clean_failure,
     assert_only_failing,
     item_outcomes,
     lines,
     resize_middle,
+    run_in_process,
     saliency_model,
     with_sidecar,
 )
-
-CORE = " or ".join(f"tinyai_{check}" for check in CHECKS)
 
 
 def test_a_clean_registry_passes_all_five_checks(registry, run_tinyai):
@@ -90,7 +90,7 @@ def test_collection_is_identical_on_xdist_workers_and_the_summary_counts_their_r
     registry.add("owl", sha256="0" * 64)
     path = registry.write()
     result = pytester.runpytest_subprocess(
-        "--tinyai-registry", str(path), "-p", "no:cacheprovider", "-m", CORE, "-n", "2", "-v"
+        "--tinyai-registry", str(path), "-p", "no:cacheprovider", "-m", CORE_CHECKS, "-n", "2", "-v"
     )
     output = result.stdout.str() + result.stderr.str()
     assert "Different tests were collected" not in output
@@ -141,7 +141,7 @@ def test_running_from_another_directory_than_the_registry_folder_works(pytester,
     elsewhere = pytester.mkdir("elsewhere")
     monkeypatch.chdir(elsewhere)
     argument = "../deep/models/registry.json" if how == "relative" else str(path)
-    result = pytester.runpytest("--tinyai-registry", argument, "-p", "no:cacheprovider", "-m", CORE)
+    result = run_in_process(pytester, "--tinyai-registry", argument, "-m", CORE_CHECKS)
     result.assert_outcomes(passed=5)
 
 
@@ -149,14 +149,14 @@ def test_registry_is_collected_beside_ordinary_test_files(pytester, registry):
     registry.add("owl")
     path = registry.write()
     pytester.makepyfile(test_ordinary="def test_ordinary():\n    pass\n")
-    result = pytester.runpytest("test_ordinary.py", "--tinyai-registry", str(path), "-p", "no:cacheprovider")
+    result = run_in_process(pytester, "test_ordinary.py", "--tinyai-registry", str(path))
     outcomes = item_outcomes(result)
     assert outcomes["test_ordinary"] == "passed"
     assert_only_failing(result, "owl")
 
 
 def test_missing_registry_file_is_a_usage_error_naming_it(pytester):
-    result = pytester.runpytest("--tinyai-registry", "nowhere/registry.json", "-p", "no:cacheprovider")
+    result = run_in_process(pytester, "--tinyai-registry", "nowhere/registry.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
     result.stderr.fnmatch_lines(lines("nowhere/registry.json"))
