@@ -294,7 +294,11 @@ def lines(*fragments: str) -> list[str]:
 
 
 def outcomes(result: pytest.RunResult) -> dict[str, str]:
-    """Item name (e.g. 'gate[m]') → outcome ('xfailed' for an expected failure), from an in-process run."""
+    """Item name (e.g. 'gate[m]') → outcome ('xfailed' for an expected failure), from an in-process run.
+
+    Every run inspected this way is also held to `assert_no_internals`.
+    """
+    assert_no_internals(result)
     found: dict[str, str] = {}
     for report in result.reprec.getreports("pytest_runtest_logreport"):
         if report.when == "call" or report.outcome != "passed":
