@@ -81,13 +81,14 @@ class Ledger:
         if refusals:
             joined = "; ".join(refusals)
             return f"{model_id}: ledger NOT updated, it never loosens: {joined} (edit it by hand, in review)"
+        done = []
         if current["floor"] is not None and current["floor"] != recorded.get("floor"):
             recorded["floor"] = current["floor"]
-            return f"{model_id}: raised the ledger floor to {current['floor']}"
+            done.append(f"raised the ledger floor to {current['floor']}")
         if current["baseline"] != recorded.get("baseline"):
             recorded["baseline"] = current["baseline"]
-            return f"{model_id}: recorded baseline {current['baseline']!r}"
-        return None
+            done.append(f"recorded baseline {current['baseline']!r}")
+        return f"{model_id}: {'; '.join(done)}" if done else None
 
     def save(self) -> None:
         document = {"schema_version": LEDGER_VERSION, "gates": dict(sorted(self.gates.items()))}

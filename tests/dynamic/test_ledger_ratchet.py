@@ -209,3 +209,23 @@ def test_update_ledger_leaves_an_unreadable_ledger_alone_and_says_why(pytester, 
     assert_clean_failure(result)
     assert workspace.ledger_path.read_text() == "{not json"
     result.stdout.fnmatch_lines(lines("ledger: NOT updated: gate ledger ", "ledger.json is unreadable"))
+
+
+def test_update_ledger_records_a_baseline_added_to_a_recorded_gate(pytester, workspace, fold_hash):
+    workspace.add("v0", channel_model("blue"), sidecar("v0"))
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7, baseline="v0")
+    workspace.write_ledger({"v1": ledger_record(block, baseline=None)})
+    result = update_ledger(pytester)
+    assert outcomes(result) == {"gate[v1]": "passed"}
+    result.stdout.fnmatch_lines(lines("ledger: v1: recorded baseline 'v0'"))
+    assert workspace.read_ledger()["gates"]["v1"] == ledger_record(block)
+
+
+def test_update_ledger_records_a_raised_floor_and_an_added_baseline_together(pytester, workspace, fold_hash):
+    workspace.add("v0", channel_model("blue"), sidecar("v0"))
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7, baseline="v0")
+    workspace.write_ledger({"v1": ledger_record(block, floor=0.6, baseline=None)})
+    result = update_ledger(pytester)
+    assert outcomes(result) == {"gate[v1]": "passed"}
+    assert workspace.read_ledger()["gates"]["v1"] == ledger_record(block)
+    result.stdout.fnmatch_lines(lines("ledger: v1: raised the ledger floor to 0.7", "recorded baseline 'v0'"))
