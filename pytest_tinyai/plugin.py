@@ -65,6 +65,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("tinyai_ledger", "gate ledger JSON, relative to the rootdir", default="")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Load the conftests above each registry as initial ones.
+
+    The registries join the args only at configure time, so a conftest above a registry outside the invocation
+    directory would first be met during collection, where pytest refuses one that sets `pytest_plugins`.
+    """
+    namespace = early_config.known_args_namespace
+    registries = getattr(namespace, "tinyai_registry", None)
+    if registries:
+        given = namespace.file_or_dir or [str(early_config.invocation_params.dir)]
+        namespace.file_or_dir = [*given, *registries]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for marker, description in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: pytest-tinyai: {description}")

@@ -160,3 +160,15 @@ def test_missing_registry_file_is_a_usage_error_naming_it(pytester):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
     result.stderr.fnmatch_lines(lines("nowhere/registry.json"))
+
+
+def test_registry_below_a_conftest_setting_pytest_plugins_runs_from_another_directory(pytester, monkeypatch):
+    """pytest refuses `pytest_plugins` in a conftest first met during collection; the registry's are met earlier."""
+    (pytester.path / "repo").mkdir()
+    (pytester.path / "repo" / "conftest.py").write_text("pytest_plugins = []\n")
+    registry = RegistryDir(pytester.path / "repo" / "models")
+    registry.add("owl")
+    path = registry.write()
+    monkeypatch.chdir(pytester.mkdir("elsewhere"))
+    result = run_in_process(pytester, "--tinyai-registry", str(path), "-m", CORE_CHECKS)
+    result.assert_outcomes(passed=5)
