@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import onnx
+import onnxruntime
 import pytest
 from onnx import helper
 from plugin_builders import (
@@ -172,3 +176,17 @@ def test_registry_below_a_conftest_setting_pytest_plugins_runs_from_another_dire
     monkeypatch.chdir(pytester.mkdir("elsewhere"))
     result = run_in_process(pytester, "--tinyai-registry", str(path), "-m", CORE_CHECKS)
     result.assert_outcomes(passed=5)
+
+
+def test_each_model_is_parsed_and_given_a_session_once_per_process(registry, run_tinyai, monkeypatch):
+    loads, sessions = [], []
+    real_load, real_session = onnx.load, onnxruntime.InferenceSession
+    monkeypatch.setattr(onnx, "load", lambda path, *a, **k: loads.append(path) or real_load(path, *a, **k))
+    monkeypatch.setattr(
+        onnxruntime, "InferenceSession", lambda path, *a, **k: sessions.append(path) or real_session(path, *a, **k)
+    )
+    registry.add("auk")
+    registry.add("kite")
+    run_tinyai(registry).assert_outcomes(passed=10)
+    assert sorted(Path(path).name for path in loads) == ["auk.onnx", "kite.onnx"]
+    assert sorted(Path(path).name for path in sessions) == ["auk.onnx", "kite.onnx"]
