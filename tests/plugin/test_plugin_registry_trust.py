@@ -73,6 +73,29 @@ def test_symlink_staying_inside_the_registry_folder_is_accepted(registry, run_ti
     result.assert_outcomes(passed=5)
 
 
+def test_absolute_onnx_path_is_refused(registry, run_tinyai):
+    outside = registry.folder.parent / "x.onnx"
+    outside.write_bytes(saliency_model().SerializeToString())
+    registry.add("owl", onnx_path=str(outside), onnx_bytes=outside.read_bytes(), sidecar=None, smoke=True)
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    assert_only_failing(result, "owl", *ALL_FAIL)
+    result.stdout.fnmatch_lines(
+        lines(f"owl: ONNX path '{outside}' is absolute; paths must be relative to the registry folder")
+    )
+
+
+def test_sidecar_symlink_leading_outside_the_registry_folder_is_refused(registry, run_tinyai):
+    registry.add("owl")
+    outside = registry.folder.parent / "owl.json"
+    (registry.folder / "owl.json").rename(outside)
+    (registry.folder / "owl.json").symlink_to(outside)
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    assert_only_failing(result, "owl", *ALL_FAIL)
+    result.stdout.fnmatch_lines(lines(f"owl: sidecar path 'owl.json' leads through a symlink to {outside}"))
+
+
 def test_missing_onnx_file_is_reported_as_missing(registry, run_tinyai):
     registry.add("owl")
     (registry.folder / "owl.onnx").unlink()
@@ -237,6 +260,15 @@ def test_external_data_escaping_the_registry_folder_is_refused(registry, run_tin
     assert_clean_failure(result)
     assert_only_failing(result, "owl", *ALL_FAIL)
     result.stdout.fnmatch_lines(lines("owl: external data path '../weights.bin' escapes the registry folder"))
+
+
+def test_external_data_at_an_absolute_location_is_refused(registry, run_tinyai):
+    outside = registry.folder.parent / "weights.bin"
+    outside.write_bytes(_weight_bytes())
+    registry.add("owl", _with_external_weights(str(outside)))
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines(f"owl: external data path '{outside}' is absolute"))
 
 
 def test_external_data_inside_the_registry_folder_loads_and_passes(registry, run_tinyai):
