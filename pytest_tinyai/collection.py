@@ -37,6 +37,10 @@ class RegistryFile(pytest.File):
                     yield CheckItem.from_parent(
                         self, name=name, check=check, entry=entry, declared=declared[entry.index]
                     )
+        if session.ledger is not None and self.path.resolve() == session.registries[0]:
+            known = {entry.id for path in session.registries for entry in load_registry(path).entries}
+            for orphan in sorted(ledger_ids - known):
+                yield LedgerOrphanItem.from_parent(self, name=f"gate[{orphan}]", model_id=orphan)
         latency = {entry.index: declared[entry.index].get("latency") or {} for entry in entries}
         for entry in entries:
             for resolution in latency[entry.index].get("resolutions", []):
@@ -133,6 +137,23 @@ class CheckItem(TinyaiItem):
                 self.user_properties.append((f"tinyai_{self.check.name}_result", record))
         if findings:
             raise ConformanceFailure(self.check.name, findings)
+
+
+class LedgerOrphanItem(TinyaiItem):
+    """Fails for a ledger record whose model no registry holds: renaming or dropping a model can't shed its gate."""
+
+    def __init__(self, *, model_id: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.model_id = model_id
+        _mark(self, "tinyai_gate", "gate", model_id)
+
+    def runtest(self) -> None:
+        ledger = self.config.stash[session_key].ledger
+        message = (
+            f"ledger {ledger.path.name if ledger else ''}: records a gate for a model that no registry holds "
+            "(a renamed or removed model keeps its gate; retire the record by hand, in review)"
+        )
+        raise ConformanceFailure("gate", [Finding(self.model_id, "gate", message)])
 
 
 class BudgetItem(TinyaiItem):

@@ -79,7 +79,7 @@ def test_a_claim_off_by_more_than_0_002_fails(pytester, workspace, fold_hash, cl
     result.stdout.fnmatch_lines(lines(f"v1: claims mean_iou@0.5 {claimed} but measures 0.7500 (|difference| ", "> 0.0"))
 
 
-@pytest.mark.parametrize("claimed", [0.7519, 0.7481])
+@pytest.mark.parametrize("claimed", [0.7519, 0.7481, 0.752, 0.748])
 def test_a_claim_within_0_002_of_the_measured_value_passes(pytester, workspace, fold_hash, claimed):
     workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.5, claimed=claimed)
     workspace.write_ledger()

@@ -229,3 +229,14 @@ def test_update_ledger_records_a_raised_floor_and_an_added_baseline_together(pyt
     assert outcomes(result) == {"gate[v1]": "passed"}
     assert workspace.read_ledger()["gates"]["v1"] == ledger_record(block)
     result.stdout.fnmatch_lines(lines("ledger: v1: raised the ledger floor to 0.7", "recorded baseline 'v0'"))
+
+
+def test_a_ledger_record_whose_model_left_the_registry_fails_so_a_rename_cannot_shed_its_gate(
+    pytester, workspace, fold_hash
+):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.write_ledger({"v1_old": ledger_record(block, floor=0.74), "v1": ledger_record(block)})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    assert outcomes(result) == {"gate[v1]": "passed", "gate[v1_old]": "failed"}
+    result.stdout.fnmatch_lines(lines("v1_old: ledger ledger.json: records a gate for a model that no registry holds"))
