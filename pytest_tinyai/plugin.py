@@ -103,6 +103,16 @@ def _add_registries_to_args(config: pytest.Config, registries: list[Path]) -> No
             config.args.append(str(registry))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A registry named by --tinyai-registry is collected even below a norecursedirs folder (build/, .x/, venv)."""
+    session = config.stash.get(session_key, None)
+    if session is None or not session.registries:
+        return None
+    path = collection_path.resolve()
+    return False if any(registry.is_relative_to(path) for registry in session.registries) else None
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> RegistryFile | None:
     session = parent.config.stash[session_key]
     if file_path.resolve() in session.registries:

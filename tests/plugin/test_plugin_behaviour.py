@@ -191,3 +191,11 @@ def test_each_model_is_parsed_and_given_a_session_once_per_process(registry, run
     run_tinyai(registry).assert_outcomes(passed=10)
     assert sorted(Path(path).name for path in loads) == ["auk.onnx", "kite.onnx"]
     assert sorted(Path(path).name for path in sessions) == ["auk.onnx", "kite.onnx"]
+
+
+def test_registry_below_a_norecursedirs_folder_is_collected_beside_its_parent_directory(pytester):
+    registry = RegistryDir(pytester.path / "build")
+    registry.add("owl")
+    registry.write()
+    result = run_in_process(pytester, ".", "--tinyai-registry", "build/registry.json", "-m", CORE_CHECKS)
+    result.assert_outcomes(passed=5)
