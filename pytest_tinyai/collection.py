@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import traceback
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -132,6 +134,14 @@ class CheckItem(TinyaiItem):
             findings = self.check.run(model, session.context)
         except MissingData as missing:
             pytest.skip(str(missing))
+        except NotChecked:
+            raise
+        except Exception as error:  # a check that crashes still fails in one line, naming where
+            frame = traceback.extract_tb(error.__traceback__)[-1]
+            where = f"{Path(frame.filename).name}:{frame.lineno}"
+            raise NotChecked(
+                self.entry.id, f"the {self.check.name} check crashed: {type(error).__name__}: {error} (at {where})"
+            ) from None
         finally:
             if self.check.summary is not None and (record := self.check.summary(model, session.context)):
                 self.user_properties.append((f"tinyai_{self.check.name}_result", record))

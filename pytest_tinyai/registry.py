@@ -69,6 +69,8 @@ def load_registry(path: Path) -> Registry:
     top_level = {key: value for key, value in document.items() if key != "models"}
     top_level["models"] = []
     problems = tuple(schema_errors(top_level, "registry.schema.json"))
+    if not document["models"]:
+        problems += ("the registry declares no models: there is nothing to check",)
     version = document.get("schema_version") if document.get("schema_version") in (0, 1) else None
     entries = tuple(_entry(path, index, raw, version) for index, raw in enumerate(document["models"]))
     return Registry(path, problems, _flag_duplicate_ids(entries), version)

@@ -33,7 +33,7 @@ class TinyaiSession:
     @classmethod
     def from_config(cls, config: pytest.Config) -> TinyaiSession:
         option = config.option
-        registries = [Path(path).resolve() for path in option.tinyai_registry or []]
+        registries = [_registry_file(Path(path)) for path in option.tinyai_registry or []]
         cap = int(option.tinyai_max_onnx_mib * MIB)
         session = cls(registries, Limits(cap, cap), option.tinyai_threads)
         try:
@@ -87,6 +87,11 @@ class TinyaiSession:
                 elif message := self.ledger.update(entry.id, sidecar["gate"]):
                     self.ledger_updates.append(message)
         self.ledger.save()
+
+
+def _registry_file(path: Path) -> Path:
+    """A registry given as its folder means the folder's registry.json."""
+    return (path / "registry.json" if path.is_dir() else path).resolve()
 
 
 def _path(value: str | None) -> Path | None:

@@ -106,10 +106,16 @@ class ResizeContract:
     sizes_forbidden: bool
 
 
+RESIZE_CONTRACT_KEYS = {"description", "allowed", "forbidden_attributes", "scales_must_be_constant", "sizes_forbidden"}
+
+
 def load_resize_contract(path: Path | None = None) -> ResizeContract:
     source = path or packaged_spec("resize_contract.json")
     try:
         data = json.loads(source.read_text())
+        unknown = sorted(set(data) - RESIZE_CONTRACT_KEYS)
+        if unknown:
+            raise ValueError(f"unknown keys {unknown} (known: {sorted(RESIZE_CONTRACT_KEYS)})")
         return ResizeContract(
             source=source,
             allowed={name: list(values) for name, values in data["allowed"].items()},
@@ -118,4 +124,4 @@ def load_resize_contract(path: Path | None = None) -> ResizeContract:
             sizes_forbidden=bool(data.get("sizes_forbidden", True)),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise SpecError(f"resize contract {source}: {error!r}") from error
+        raise SpecError(f"resize contract {source}: {error}") from error

@@ -94,21 +94,22 @@ def assess(entry: Entry, limits: Limits) -> Trust:
         trust.problems.append(str(error))
         return trust
     declared = entry.raw.get("sha256")
-    actual = sha256_of(path)
+    data = path.read_bytes()  # read once: the bytes hashed are the bytes parsed and run
+    actual = hashlib.sha256(data).hexdigest()
     if declared != actual:
         trust.problems.append(f"sha256 mismatch for '{onnx_rel}': registry says {declared}, file is {actual}")
         return trust
     trust.onnx_path = path
-    trust.proto = _load_proto(path, entry.folder, limits, trust.problems)
+    trust.proto = _load_proto(data, path, entry.folder, limits, trust.problems)
     _check_int8_sibling(entry, path, limits, trust.problems)
     _check_sigstore_bundle(entry, trust.problems)
     trust.sidecar = _load_sidecar(entry, path, trust.problems)
     return trust
 
 
-def _load_proto(path: Path, folder: Path, limits: Limits, problems: list[str]) -> onnx.ModelProto | None:
+def _load_proto(data: bytes, path: Path, folder: Path, limits: Limits, problems: list[str]) -> onnx.ModelProto | None:
     try:
-        proto = onnx.load(str(path), load_external_data=False)
+        proto = onnx.load_model_from_string(data)
     except Exception as error:  # protobuf raises DecodeError, RuntimeWarning, ValueError...
         problems.append(f"'{path.name}' is not a valid ONNX model: {type(error).__name__}: {error}")
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
 import onnx
 import onnxruntime
@@ -21,6 +21,8 @@ from plugin_builders import (
     saliency_model,
     with_sidecar,
 )
+
+from pytest_tinyai import collection
 
 
 def test_a_clean_registry_passes_all_five_checks(registry, run_tinyai):
@@ -181,16 +183,15 @@ def test_registry_below_a_conftest_setting_pytest_plugins_runs_from_another_dire
 
 def test_each_model_is_parsed_and_given_a_session_once_per_process(registry, run_tinyai, monkeypatch):
     loads, sessions = [], []
-    real_load, real_session = onnx.load, onnxruntime.InferenceSession
-    monkeypatch.setattr(onnx, "load", lambda path, *a, **k: loads.append(path) or real_load(path, *a, **k))
+    real_load, real_session = onnx.load_model_from_string, onnxruntime.InferenceSession
+    monkeypatch.setattr(onnx, "load_model_from_string", lambda data, *a, **k: loads.append(data) or real_load(data))
     monkeypatch.setattr(
-        onnxruntime, "InferenceSession", lambda path, *a, **k: sessions.append(path) or real_session(path, *a, **k)
+        onnxruntime, "InferenceSession", lambda model, *a, **k: sessions.append(model) or real_session(model, *a, **k)
     )
     registry.add("auk")
     registry.add("kite")
     run_tinyai(registry).assert_outcomes(passed=10)
-    assert sorted(Path(path).name for path in loads) == ["auk.onnx", "kite.onnx"]
-    assert sorted(Path(path).name for path in sessions) == ["auk.onnx", "kite.onnx"]
+    assert (len(loads), len(sessions)) == (2, 2)  # one parse and one session per model, shared by five checks
 
 
 def test_registry_below_a_norecursedirs_folder_is_collected_beside_its_parent_directory(pytester):
@@ -199,3 +200,56 @@ def test_registry_below_a_norecursedirs_folder_is_collected_beside_its_parent_di
     registry.write()
     result = run_in_process(pytester, ".", "--tinyai-registry", "build/registry.json", "-m", CORE_CHECKS)
     result.assert_outcomes(passed=5)
+
+
+def test_a_registry_given_as_its_folder_means_the_folders_registry_json(pytester, registry):
+    registry.add("owl")
+    registry.write()
+    result = run_in_process(pytester, "--tinyai-registry", str(registry.folder), "-m", CORE_CHECKS)
+    result.assert_outcomes(passed=5)
+
+
+def test_a_registry_with_no_models_fails_instead_of_checking_nothing(registry, run_tinyai):
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(lines("registry.json: the registry declares no models: there is nothing to check"))
+
+
+def test_a_check_that_crashes_fails_its_item_in_one_line_naming_model_check_and_place(
+    registry, run_tinyai, monkeypatch
+):
+    def crashing_check(model, context):
+        raise ZeroDivisionError("a bug in a check")
+
+    crashing = tuple(
+        dataclasses.replace(check, run=crashing_check) if check.name == "resize" else check
+        for check in collection.CATALOGUE
+    )
+    monkeypatch.setattr(collection, "CATALOGUE", crashing)
+    registry.add("owl")
+    result = run_tinyai(registry, "-m", "tinyai_resize")
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(
+        ["*owl: not checked: the resize check crashed: ZeroDivisionError: a bug in a check (at test_plugin_*.py:*)"]
+    )
+
+
+def test_the_session_runs_the_bytes_that_were_hashed_not_a_file_swapped_afterwards(registry, run_tinyai, pytester):
+    registry.add("owl", sidecar=with_sidecar("owl"))
+    path = registry.write()
+    swap = "\n".join(
+        [
+            "import onnx, pytest",
+            "from pytest_tinyai.session import session_key",
+            "def pytest_collection_finish(session):",
+            "    tinyai = session.config.stash[session_key]",
+            "    for item in session.items:",
+            "        model = tinyai.model(item.entry)",
+            "        model.trust  # hash and parse now, then swap the file for an empty one",
+            "        model.onnx_path.write_bytes(b'')",
+        ]
+    )
+    pytester.makeconftest(swap)
+    result = run_in_process(pytester, "--tinyai-registry", str(path), "-m", "tinyai_contract")
+    result.assert_outcomes(passed=1)

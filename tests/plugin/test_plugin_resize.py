@@ -208,3 +208,12 @@ def test_opset_10_resize_behaves_as_asymmetric_which_a_half_pixel_sidecar_contra
     result.stdout.fnmatch_lines(
         lines("owl: Resize 'up' coordinate_transformation_mode='asymmetric' but the sidecar declares 'half_pixel'")
     )
+
+
+def test_a_resize_contract_with_a_mistyped_key_is_refused_not_silently_ignored(pytester, registry, run_tinyai):
+    contract = pytester.path / "typo.json"
+    contract.write_text(json.dumps({"allowed": {"mode": ["nearest"]}, "forbiden_attributes": ["axes"]}))
+    registry.add("owl")
+    result = run_tinyai(registry, "--tinyai-resize-contract", str(contract))
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(["*owl: not checked: *unknown keys ?'forbiden_attributes'?*"])
