@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 from pathlib import Path
 
+from pytest_tinyai.trust import sha256_of
 from trainers.corpus.pins import Pin
 
 SNAPSHOT_HINT = (
@@ -17,15 +17,6 @@ SNAPSHOT_HINT = (
 
 class FetchError(RuntimeError):
     """A pinned .deb is missing, cannot be downloaded, or does not match its pinned digest."""
-
-
-def sha256_of(path: Path) -> str:
-    """sha256 hex digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download(pins: list[Pin], folder: Path) -> None:
