@@ -113,7 +113,8 @@ class CheckItem(TinyaiItem):
         self.entry = entry
         _mark(self, check.marker, check.name, entry.id)
         if check.name == "gate":
-            self.add_marker(pytest.mark.xdist_group("tinyai-gate"))
+            if self.config.pluginmanager.hasplugin("xdist"):
+                self.add_marker(pytest.mark.xdist_group("tinyai-gate"))
             self._mark_proposed(declared)
 
     def _mark_proposed(self, declared: Declared) -> None:
