@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 import torch.distributed as dist
 
 from pytest_tinyai.dataset import DatasetLayoutError, content_hash, find_samples
@@ -81,6 +82,8 @@ def _train(args: argparse.Namespace) -> None:
     overrides = {k: v for k, v in {"epochs": args.epochs, "workers": args.workers}.items() if v is not None}
     recipe = dataclasses.replace(PROFILES[args.profile], **overrides)
     stem = args.stem or f"saliency_student_{args.variant}"
+    data_sha = content_hash(args.data)
+    origin = provenance(args.data, data_sha)
     result = train(
         args.variant,
         recipe,
@@ -96,7 +99,6 @@ def _train(args: argparse.Namespace) -> None:
         dist.destroy_process_group()
         if rank:
             return
-    data_sha = content_hash(args.data)
     artefact = Artefact(
         stem=stem,
         model=result.net,
@@ -104,7 +106,10 @@ def _train(args: argparse.Namespace) -> None:
         contract=contract(min_size=8, multiple_of=8),
         training=training_record(result, recipe, args.profile, args.data, data_sha),
         description=f"TinyUNet saliency student {args.variant} ({args.profile} profile)",
-        metrics={"history": result.history, "provenance": provenance(args.data, data_sha, result.device)},
+        metrics={
+            "history": result.history,
+            "provenance": {**origin, "device": result.device, "torch_threads": torch.get_num_threads()},
+        },
     )
     registry = args.registry
     published = publish(artefact, args.model_dir or registry.parent, registry, eval_fold=args.eval_fold)

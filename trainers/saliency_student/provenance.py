@@ -12,9 +12,15 @@ import onnx
 import onnxruntime
 import torch
 
+CODE_PATHS = ("trainers", "pytest_tinyai")
 
-def git_revision(repo: Path) -> dict[str, Any]:
-    """HEAD commit and whether the working tree has uncommitted changes (None outside a git checkout)."""
+
+def git_revision(repo: Path, code: tuple[str, ...] = CODE_PATHS) -> dict[str, Any]:
+    """HEAD commit and whether the training code (``code`` paths) differs from it; None outside git.
+
+    Only the code paths count: other people's work in progress elsewhere in the tree does not make a
+    run irreproducible.
+    """
 
     def git(*args: str) -> str | None:
         try:
@@ -23,14 +29,15 @@ def git_revision(repo: Path) -> dict[str, Any]:
             return None
         return done.stdout.strip()
 
-    status = git("status", "--porcelain")
-    return {"commit": git("rev-parse", "HEAD"), "dirty": None if status is None else bool(status)}
+    status = git("status", "--porcelain", "--", *code)
+    return {"commit": git("rev-parse", "HEAD"), "dirty": None if status is None else bool(status), "paths": list(code)}
 
 
-def provenance(dataset_root: Path, dataset_sha256: str, device: str) -> dict[str, Any]:
-    """The provenance block of a metrics JSON."""
+def provenance(dataset_root: Path, dataset_sha256: str) -> dict[str, Any]:
+    """The provenance block of a metrics JSON, taken before training so that the git state is the one of
+    the code that trained (the caller adds the device)."""
     return {
-        "git": git_revision(Path(__file__).resolve().parent),
+        "git": git_revision(Path(__file__).resolve().parents[2]),
         "versions": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -41,6 +48,4 @@ def provenance(dataset_root: Path, dataset_sha256: str, device: str) -> dict[str
         "dataset": {"root": str(dataset_root), "content_sha256": dataset_sha256},
         "host": platform.node(),
         "platform": platform.platform(),
-        "device": device,
-        "torch_threads": torch.get_num_threads(),
     }
