@@ -7,6 +7,7 @@ that a budget such as "v2 <= 1.3x v1 at 256x256" is asserted from the same run's
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,9 @@ from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked
 from pytest_tinyai.model import ModelUnderTest
 
 WARMUP_ROUNDS = 3
-ROUNDS = 15
+MIN_ROUNDS = 15
+MAX_ROUNDS = 200
+TARGET_SECONDS = 3.0  # rounds are sized so that a fast model gets many more than MIN_ROUNDS: steadier medians
 NOT_TIMED = "pytest-benchmark is disabled (under xdist or --benchmark-disable): nothing was timed"
 
 
@@ -64,12 +67,15 @@ def bench_callable(
         if benchmark.disabled:
             pytest.skip(f"{under_test.id} at {resolution_label(resolution)}: {NOT_TIMED}")
         try:
+            started = time.perf_counter()
             session.run(None, feeds)
+            once = time.perf_counter() - started
         except Exception as error:  # onnxruntime's own error types: the model cannot run this resolution
             text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             message = f"fails at {resolution_label(resolution)}: {text}"
             raise ConformanceFailure("bench", [Finding(under_test.id, "bench", message)]) from None
-        benchmark.pedantic(session.run, args=(None, feeds), rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS, iterations=1)
+        rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, TARGET_SECONDS / max(once, 1e-6))))
+        benchmark.pedantic(session.run, args=(None, feeds), rounds=rounds, warmup_rounds=WARMUP_ROUNDS, iterations=1)
         medians.medians[(under_test.id, resolution)] = benchmark.stats.stats.median
 
     return bench
