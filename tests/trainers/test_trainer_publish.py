@@ -63,13 +63,20 @@ def test_regenerating_keeps_human_declared_keys_and_updates_the_gate_claim(tmp_p
     publish(_artefact(), tmp_path, tmp_path / "registry.json")
     sidecar_path = tmp_path / f"{STEM}.json"
     sidecar = json.loads(sidecar_path.read_text())
-    human = {"status": "proposed", "role": "smoke", "gate": GATE, "latency": {"resolutions": [[64, 64]]}}
+    human = {
+        "status": "proposed",
+        "role": "smoke",
+        "gate": GATE,
+        "latency": {"resolutions": [[64, 64]]},
+        "parity": {"tolerance": 1e-4},
+        "notes": "kept",
+    }
     sidecar_path.write_text(json.dumps({**sidecar, **human}))
 
     publish(_artefact(), tmp_path, tmp_path / "registry.json", eval_fold=tiny_dataset)
 
     regenerated = json.loads(sidecar_path.read_text())
     iou = regenerated["training"]["eval_fold"]["iou"]
-    for key in ("status", "role", "latency"):
+    for key in ("status", "role", "latency", "parity", "notes"):
         assert regenerated[key] == human[key]
     assert regenerated["gate"] == {**GATE, "claimed": round(iou, 4)}

@@ -37,7 +37,7 @@ from trainers.saliency_student.export import (
 
 LICENSE = "Apache-2.0"
 KIND = "nr"
-HUMAN_KEYS = ("status", "role", "gate", "latency")
+HUMAN_KEYS = ("status", "role", "gate", "latency", "parity", "notes")
 NOMINAL_SIZE = 256
 MAX_SIZE = 2048
 
