@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import trainers.saliency_student.register as register
+from pytest_tinyai.dataset import content_hash
 from trainers.placeholder import REFERENCE, mobilesal_placeholder_v0
 from trainers.saliency_student.export import ParityError
 from trainers.saliency_student.register import Artefact, contract, publish
@@ -59,19 +60,23 @@ def test_failed_parity_leaves_the_model_folder_untouched(tmp_path, monkeypatch):
     assert _snapshot(tmp_path) == before
 
 
+def _declare(sidecar_path, **human):
+    sidecar_path.write_text(json.dumps({**json.loads(sidecar_path.read_text()), **human}))
+
+
 def test_regenerating_keeps_human_declared_keys_and_updates_the_gate_claim(tmp_path, tiny_dataset):
     publish(_artefact(), tmp_path, tmp_path / "registry.json")
     sidecar_path = tmp_path / f"{STEM}.json"
-    sidecar = json.loads(sidecar_path.read_text())
+    gate = {**GATE, "fold": {"name": "tiny", "content_sha256": content_hash(tiny_dataset)}}
     human = {
         "status": "proposed",
         "role": "smoke",
-        "gate": GATE,
+        "gate": gate,
         "latency": {"resolutions": [[64, 64]]},
         "parity": {"tolerance": 1e-4},
         "notes": "kept",
     }
-    sidecar_path.write_text(json.dumps({**sidecar, **human}))
+    _declare(sidecar_path, **human)
 
     publish(_artefact(), tmp_path, tmp_path / "registry.json", eval_fold=tiny_dataset)
 
@@ -79,4 +84,14 @@ def test_regenerating_keeps_human_declared_keys_and_updates_the_gate_claim(tmp_p
     iou = regenerated["training"]["eval_fold"]["iou"]
     for key in ("status", "role", "latency", "parity", "notes"):
         assert regenerated[key] == human[key]
-    assert regenerated["gate"] == {**GATE, "claimed": round(iou, 4)}
+    assert regenerated["gate"] == {**gate, "claimed": round(iou, 4)}
+
+
+def test_a_gate_on_another_fold_keeps_its_claim(tmp_path, tiny_dataset):
+    publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    sidecar_path = tmp_path / f"{STEM}.json"
+    _declare(sidecar_path, gate=GATE)
+
+    publish(_artefact(), tmp_path, tmp_path / "registry.json", eval_fold=tiny_dataset)
+
+    assert json.loads(sidecar_path.read_text())["gate"] == GATE

@@ -101,7 +101,7 @@ def eval_fold_record(onnx_path: Path, fold_root: Path) -> dict[str, Any]:
 
 def build_sidecar(artefact: Artefact, training: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
     """The sidecar document; the human-declared keys of ``existing`` are kept, and a gate's ``claimed``
-    follows the measured eval-fold IoU."""
+    follows the eval-fold IoU measured here when the gate pins that same fold."""
     sidecar = {
         "name": artefact.stem,
         "kind": KIND,
@@ -114,8 +114,10 @@ def build_sidecar(artefact: Artefact, training: dict[str, Any], existing: dict[s
         "training": training,
     }
     sidecar.update({key: existing[key] for key in HUMAN_KEYS if key in existing})
-    if "gate" in sidecar and "eval_fold" in training:
-        sidecar["gate"] = {**sidecar["gate"], "claimed": round(training["eval_fold"]["iou"], 4)}
+    measured = training.get("eval_fold")
+    gate = sidecar.get("gate")
+    if gate and measured and gate["fold"]["content_sha256"] == measured["content_sha256"]:
+        sidecar["gate"] = {**gate, "claimed": round(measured["iou"], 4)}
     problems = schema_errors(sidecar, "sidecar.schema.json")
     if problems:
         raise SidecarError(f"{artefact.stem}.json would be invalid: " + "; ".join(problems))
