@@ -34,3 +34,14 @@ def test_build_from_a_folder_without_the_debs_fails_with_a_message(
 def test_unknown_folds_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["build", "--out", str(tmp_path), "--folds", "train,test"])
+
+
+def test_keep_existing_skips_a_completed_fold_without_touching_the_packages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out" / "train").mkdir(parents=True)
+    (tmp_path / "out" / "train" / "meta.json").write_text("{}")
+    (tmp_path / "debs").mkdir()  # empty: a build would fail for want of the .debs
+    argv = ["build", "--out", str(tmp_path / "out"), "--debs", str(tmp_path / "debs"), "--cache", str(tmp_path)]
+    assert main([*argv, "--folds", "train", "--keep-existing"]) == 0
+    assert "already built, kept" in capsys.readouterr().out

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--train-size", type=int, default=DEFAULT_SIZES["train"])
     build.add_argument("--eval-size", type=int, default=DEFAULT_SIZES["eval"])
     build.add_argument("--folds", type=_folds, default=list(FOLDS), help="comma-separated: train,eval")
+    build.add_argument(
+        "--keep-existing", action="store_true", help="skip folds already built completely (their meta.json exists)"
+    )
     build.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes")
     digest = commands.add_parser("hash", help="print the content hash of a folder in DUTS layout")
     digest.add_argument("root", type=Path)
@@ -50,9 +53,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> None:
+    folds = args.folds
+    if args.keep_existing:
+        kept = [fold for fold in folds if (args.out / fold / "meta.json").exists()]
+        for fold in kept:
+            print(f"{args.out / fold}: already built, kept")
+        folds = [fold for fold in folds if fold not in kept]
+        if not folds:
+            return
     trees, packages = unpack_packages(args.debs, args.cache)
     sizes = {"train": args.train_size, "eval": args.eval_size}
-    for plan in plan_folds(trees, packages, args.seed, {fold: sizes[fold] for fold in args.folds}):
+    for plan in plan_folds(trees, packages, args.seed, {fold: sizes[fold] for fold in folds}):
         started = time.perf_counter()
         meta = build_fold(plan, args.out, args.workers)
         fractions = meta["foreground_fraction"]
