@@ -8,11 +8,11 @@ records new gates and higher floors and refuses everything else, saying so.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pytest_tinyai.registry_writer import atomic_write_bytes
 
 LEDGER_VERSION = 1
 
@@ -93,8 +93,4 @@ class Ledger:
     def save(self) -> None:
         document = {"schema_version": LEDGER_VERSION, "gates": dict(sorted(self.gates.items()))}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".ledger-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, indent=2, sort_keys=True)
-            stream.write("\n")
-        os.replace(temporary, self.path)
+        atomic_write_bytes(self.path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())

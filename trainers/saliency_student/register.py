@@ -7,7 +7,6 @@ check leaves the model folder exactly as it was.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -23,6 +22,7 @@ from pytest_tinyai.dataset import IMAGENET_MEAN, IMAGENET_STD, content_hash
 from pytest_tinyai.fold_eval import evaluate_fold, session_runner
 from pytest_tinyai.registry import schema_errors
 from pytest_tinyai.registry_writer import atomic_write_bytes, dump_json, updated_registry, write_registry
+from pytest_tinyai.trust import sha256_of
 from trainers.saliency_student.export import (
     INPUT_NAME,
     ONNX_OPSET,
@@ -86,10 +86,6 @@ class Published:
     onnx_path: Path
     sidecar_path: Path
     sidecar: dict[str, Any]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def eval_fold_record(onnx_path: Path, fold_root: Path) -> dict[str, Any]:
@@ -157,7 +153,7 @@ def publish(
             "id": artefact.stem,
             "kind": KIND,
             "onnx": relative_onnx,
-            "sha256": _sha256(staged),
+            "sha256": sha256_of(staged),
             "opset": ONNX_OPSET,
             "license": LICENSE,
             "description": artefact.description,
