@@ -22,6 +22,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
+from saliency_sidecar import saliency_sidecar, square_dims
 
 from pytest_tinyai.dataset import content_hash
 
@@ -125,25 +126,14 @@ def heavy_model(layers: int = 12, width: int = 16) -> onnx.ModelProto:
 
 
 def dims(minimum: int = 1, maximum: int = 64, multiple_of: int = 1) -> dict[str, dict[str, int]]:
-    rule = {"min": minimum, "max": maximum, "multiple_of": multiple_of}
-    return {"H": dict(rule), "W": dict(rule)}
+    return square_dims(minimum, maximum, multiple_of)
 
 
 def sidecar(model_id: str, *, dim_rules: dict[str, Any] | None = None, nominal: int = 32, **blocks: Any) -> dict:
     """A valid sidecar with a contract (output range [0, 1]) and the given top-level blocks (gate, status, ...)."""
-    document = {
-        "name": model_id,
-        "kind": "nr",
-        "input_name": "input",
-        "output_name": "saliency_map",
-        "onnx_opset": OPSET,
-        "contract": {
-            "inputs": [{"name": "input", "dtype": "float32", "shape": [1, 3, "H", "W"], "layout": "NCHW"}],
-            "outputs": [{"name": "saliency_map", "dtype": "float32", "shape": [1, 1, "H", "W"], "range": [0.0, 1.0]}],
-            "dims": dim_rules if dim_rules is not None else dims(),
-            "nominal": {"H": nominal, "W": nominal},
-        },
-    }
+    document = saliency_sidecar(
+        model_id, opset=OPSET, dims=dim_rules if dim_rules is not None else dims(), nominal=nominal
+    )
     document.update({key: value for key, value in blocks.items() if value is not None})
     return document
 

@@ -17,6 +17,7 @@ import numpy as np
 import onnx
 import torch
 from PIL import Image
+from saliency_sidecar import saliency_sidecar, square_dims
 from torch import nn
 
 from pytest_tinyai.model import ModelUnderTest
@@ -114,19 +115,8 @@ def initializer(proto: onnx.ModelProto, name: str) -> onnx.TensorProto:
 
 def sidecar(model_id: str, reference: str | None, multiple_of: int = 1, **extra: Any) -> dict[str, Any]:
     """A saliency sidecar naming ``reference`` with a small contract (sides 4..40, nominal 16)."""
-    dim = {"min": 4, "max": 40, "multiple_of": multiple_of}
-    document: dict[str, Any] = {
-        "name": model_id,
-        "kind": "nr",
-        "input_name": "input",
-        "output_name": "saliency_map",
-        "onnx_opset": OPSET,
-        "contract": {
-            "inputs": [{"name": "input", "dtype": "float32", "shape": [1, 3, "H", "W"], "layout": "NCHW"}],
-            "outputs": [{"name": "saliency_map", "dtype": "float32", "shape": [1, 1, "H", "W"], "range": [0, 1]}],
-            "dims": {"H": dict(dim), "W": dict(dim)},
-            "nominal": {"H": NOMINAL, "W": NOMINAL},
-        },
+    document = {
+        **saliency_sidecar(model_id, opset=OPSET, dims=square_dims(4, 40, multiple_of), nominal=NOMINAL),
         **extra,
     }
     if reference is not None:

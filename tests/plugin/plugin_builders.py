@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from saliency_sidecar import saliency_sidecar as shared_saliency_sidecar
 
 OPSET = 17
 FLOAT, FLOAT16, INT64, BOOL = TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.INT64, TensorProto.BOOL
@@ -131,20 +132,7 @@ def sha256_bytes(data: bytes) -> str:
 
 def saliency_sidecar(model_id: str, opset: int = OPSET) -> dict[str, Any]:
     """A sidecar in the shipped placeholder's format with a full tensor contract."""
-    return {
-        "name": model_id,
-        "kind": "nr",
-        "input_name": "input",
-        "output_name": "saliency_map",
-        "onnx_opset": opset,
-        "contract": {
-            "inputs": [{"name": "input", "dtype": "float32", "shape": list(IMAGE_SHAPE), "layout": "NCHW"}],
-            "outputs": [{"name": "saliency_map", "dtype": "float32", "shape": list(MAP_SHAPE), "range": [0.0, 1.0]}],
-            "dims": {"H": {"min": 1, "max": 512}, "W": {"min": 1, "max": 512}},
-            "nominal": {"H": 32, "W": 32},
-        },
-        "training": {"param_count": 4},
-    }
+    return {**shared_saliency_sidecar(model_id, opset=opset), "training": {"param_count": 4}}
 
 
 _DEFAULT = object()
