@@ -14,7 +14,7 @@ from pytest_tinyai.checks import CATALOGUE, Check
 from pytest_tinyai.checks.gate import MissingData
 from pytest_tinyai.declared import Declared, peek
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked
-from pytest_tinyai.registry import Entry, load_registry
+from pytest_tinyai.registry import Entry
 from pytest_tinyai.session import session_key
 
 REGISTRY_LEVEL = "registry.json"
@@ -25,7 +25,7 @@ class RegistryFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         session = self.config.stash[session_key]
-        registry = load_registry(self.path)
+        registry = session.registry(self.path)
         if registry.problems:
             yield RegistryProblemItem.from_parent(self, name=f"registry[{REGISTRY_LEVEL}]", problems=registry.problems)
         labels = _labels(registry.entries)
@@ -40,7 +40,7 @@ class RegistryFile(pytest.File):
                         self, name=name, check=check, entry=entry, declared=declared[entry.index]
                     )
         if session.ledger is not None and self.path.resolve() == session.registries[0]:
-            known = {entry.id for path in session.registries for entry in load_registry(path).entries}
+            known = {entry.id for path in session.registries for entry in session.registry(path).entries}
             for orphan in sorted(ledger_ids - known):
                 yield LedgerOrphanItem.from_parent(self, name=f"gate[{orphan}]", model_id=orphan)
         latency = {entry.index: declared[entry.index].get("latency") or {} for entry in entries}

@@ -12,7 +12,7 @@ from pytest_tinyai.context import CheckContext
 from pytest_tinyai.declared import peek
 from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.model import ModelUnderTest
-from pytest_tinyai.registry import Entry, load_registry, schema_errors
+from pytest_tinyai.registry import Entry, Registry, load_registry, schema_errors
 from pytest_tinyai.specs import SpecError, load_allowlist, load_resize_contract
 from pytest_tinyai.trust import MIB, Limits
 
@@ -29,6 +29,7 @@ class TinyaiSession:
     ledger_updates: list[str] = field(default_factory=list)
     models: dict[tuple[Path, int], ModelUnderTest] = field(default_factory=dict)
     medians: BenchMedians = field(default_factory=BenchMedians)
+    loaded: dict[Path, Registry] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> TinyaiSession:
@@ -58,6 +59,13 @@ class TinyaiSession:
         )
         return session
 
+    def registry(self, path: Path) -> Registry:
+        """A registry file, read and validated once per process."""
+        key = path.resolve()
+        if key not in self.loaded:
+            self.loaded[key] = load_registry(key)
+        return self.loaded[key]
+
     def model(self, entry: Entry) -> ModelUnderTest:
         key = (entry.registry_path, entry.index)
         if key not in self.models:
@@ -66,7 +74,7 @@ class TinyaiSession:
 
     def peers(self, model: ModelUnderTest) -> dict[str, ModelUnderTest]:
         """The models of the same registry by id (first entry wins on a duplicated id)."""
-        entries = load_registry(model.entry.registry_path).entries
+        entries = self.registry(model.entry.registry_path).entries
         return {entry.id: self.model(entry) for entry in reversed(entries)}
 
     def update_ledger(self) -> None:
@@ -78,7 +86,7 @@ class TinyaiSession:
             self.ledger_updates.append("no ledger configured (--tinyai-ledger or the tinyai_ledger ini option)")
             return
         for registry in self.registries:
-            for entry in load_registry(registry).entries:
+            for entry in self.registry(registry).entries:
                 sidecar = peek(entry, set()).sidecar
                 if not sidecar or "gate" not in sidecar:
                     continue
