@@ -1,4 +1,4 @@
-"""Fixtures of the plugin tests: a registry folder inside pytester's directory and a runner for it."""
+"""Fixtures shared by the plugin and hostile-input tests: a registry folder inside pytester's directory and a runner."""
 
 from __future__ import annotations
 

@@ -1,0 +1,80 @@
+"""The hostile-input suite's yardstick: a registry holding one hostile model beside a healthy one, and the
+assertions every hostile case is held to (one clean line, the healthy model untouched, nothing written, no code run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from plugin_builders import CORE_CHECKS, RegistryDir, item_outcomes, run_in_process
+
+HEALTHY = "good"
+CANARY = "CANARY-tinyai-code-ran"
+
+
+def canary_code(folder: Path) -> str:
+    """Python source that, if anything ever runs it, leaves the canary file in `folder`."""
+    return f"import pathlib\npathlib.Path({str(folder / CANARY)!r}).write_text('ran')\n"
+
+
+def hostile_registry(folder: Path) -> RegistryDir:
+    """A registry folder that already holds the healthy model `good`."""
+    registry = RegistryDir(folder)
+    registry.add(HEALTHY)
+    return registry
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    def files() -> Iterator[Path]:
+        for path in root.rglob("*"):
+            if path.is_file() and not path.is_symlink() and not ({"__pycache__", ".pytest_cache"} & set(path.parts)):
+                yield path
+
+    return {str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns) for path in files()}
+
+
+@dataclass
+class HostileRun:
+    """One pytest run of a hostile registry, with the files around it snapshotted before and after."""
+
+    result: pytest.RunResult
+    before: dict[str, tuple[int, int]]
+    after: dict[str, tuple[int, int]]
+    root: Path
+
+    @property
+    def output(self) -> str:
+        return self.result.stdout.str() + self.result.stderr.str()
+
+
+def run_hostile(pytester: pytest.Pytester, registry: RegistryDir | Path, *args: str, write: bool = True) -> HostileRun:
+    """Write the registry (unless told not to), then run the core checks (or the given `-m`) on it in-process."""
+    path = registry.write() if isinstance(registry, RegistryDir) and write else getattr(registry, "path", registry)
+    root = pytester.path
+    before = _snapshot(root)
+    result = run_in_process(pytester, "--tinyai-registry", str(path), "-m", CORE_CHECKS, *args)
+    return HostileRun(result, before, _snapshot(root), root)
+
+
+def assert_contained(run: HostileRun, model_id: str, cause: str) -> None:
+    """The yardstick of every hostile case.
+
+    - the run ends in failed tests (exit 1) with no INTERNALERROR, no traceback and no crash;
+    - a failure line names `model_id` and contains `cause`, on one line;
+    - every selected item of the healthy model passes;
+    - no file under the run's folder was created, changed or removed, and the canary was never written.
+    """
+    output = run.output
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED, output
+    for forbidden in ("INTERNALERROR", "Traceback", "pytest_tinyai/"):
+        assert forbidden not in output, output
+    assert any(model_id in line and cause in line for line in output.splitlines()), output
+    outcomes = item_outcomes(run.result)
+    healthy = {name: outcome for name, outcome in outcomes.items() if name.endswith(f"[{HEALTHY}]")}
+    assert healthy, outcomes
+    assert set(healthy.values()) == {"passed"}, healthy
+    assert run.after == run.before, sorted(set(run.after.items()) ^ set(run.before.items()))
+    assert not list(run.root.rglob(CANARY)), "hostile code ran"
