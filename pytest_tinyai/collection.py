@@ -2,22 +2,66 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.pathlib import bestrelpath
 
 from pytest_tinyai.bench import BenchFunction, bench_callable, budget_findings, resolution_label, timing_disabled
 from pytest_tinyai.checks import CATALOGUE, Check
-from pytest_tinyai.checks.gate import MissingData
 from pytest_tinyai.declared import Declared, peek
-from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked
+from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.session import session_key
 
 REGISTRY_LEVEL = "registry.json"
+SELECTION_SEPARATOR = "::"
+Items = list[pytest.Item]
+# Ctrl-C and pytest's own outcomes pass through an item; everything else a check raises is contained.
+CONTROL_FLOW = (KeyboardInterrupt, pytest.skip.Exception, pytest.fail.Exception, pytest.exit.Exception)
+
+
+def registry_files(session: pytest.Session, registries: list[Path]) -> list[RegistryFile]:
+    """One top-level collector per registry, parented to the session (never reached through a directory walk)."""
+    root = session.config.rootpath
+    files = []
+    for registry in registries:
+        nodeid = str(registry.relative_to(root)) if registry.is_relative_to(root) else bestrelpath(root, registry)
+        files.append(RegistryFile.from_parent(session, path=registry, nodeid=nodeid.replace(os.sep, "/")))
+    return files
+
+
+def registry_selections(args: list[str], registries: list[Path]) -> tuple[list[str], dict[Path, set[str]]]:
+    """Split collection arguments into ordinary ones and selections of registry items (`registry.json::name`).
+
+    An argument naming a registry itself is dropped (the registry is collected anyway); one naming an item
+    selects it. Returns the remaining arguments and, per registry, the selected item names.
+    """
+    remaining: list[str] = []
+    selected: dict[Path, set[str]] = {}
+    for arg in args:
+        path, _, name = arg.partition(SELECTION_SEPARATOR)
+        resolved = Path(path).resolve()
+        if resolved not in registries:
+            remaining.append(arg)
+        elif name:
+            selected.setdefault(resolved, set()).add(name)
+    return remaining, selected
+
+
+def select_items(
+    items: list[pytest.Item], selected: dict[Path, set[str]]
+) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """(kept, deselected): a registry's items outside its selection are deselected; other items are kept."""
+    kept, deselected = [], []
+    for item in items:
+        names = selected.get(item.path.resolve()) if isinstance(item.parent, RegistryFile) else None
+        (deselected if names is not None and item.name not in names else kept).append(item)
+    return kept, deselected
 
 
 class RegistryFile(pytest.File):
@@ -30,8 +74,8 @@ class RegistryFile(pytest.File):
             yield RegistryProblemItem.from_parent(self, name=f"registry[{REGISTRY_LEVEL}]", problems=registry.problems)
         labels = _labels(registry.entries)
         entries = sorted(registry.entries, key=lambda entry: labels[entry.index])
-        ledger_ids = set(session.ledger.gates) if session.ledger else set()
-        declared = {entry.index: peek(entry, ledger_ids) for entry in entries}
+        ledger_ids = set(session.ledger.gates) | set(session.ledger.thresholds) if session.ledger else set()
+        declared = {entry.index: peek(entry, session.ledger) for entry in entries}
         for check in CATALOGUE:
             for entry in entries:
                 if check.applies(declared[entry.index]):
@@ -133,11 +177,13 @@ class CheckItem(TinyaiItem):
         model = session.model(self.entry)
         try:
             findings = self.check.run(model, session.context)
-        except MissingData as missing:
-            pytest.skip(str(missing))
+        except NotRun as declined:
+            pytest.skip(str(declined))
         except NotChecked:
             raise
-        except Exception as error:  # a check that crashes still fails in one line, naming where
+        except CONTROL_FLOW:
+            raise
+        except BaseException as error:  # a crashing check, SystemExit included, fails in one line naming where
             frame = traceback.extract_tb(error.__traceback__)[-1]
             where = f"{Path(frame.filename).name}:{frame.lineno}"
             raise NotChecked(
@@ -151,7 +197,8 @@ class CheckItem(TinyaiItem):
 
 
 class LedgerOrphanItem(TinyaiItem):
-    """Fails for a ledger record whose model no registry holds: renaming or dropping a model can't shed its gate."""
+    """Fails for a ledger record whose model no registry holds: renaming or dropping a model can't shed its gate
+    or its thresholds."""
 
     def __init__(self, *, model_id: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -161,7 +208,8 @@ class LedgerOrphanItem(TinyaiItem):
     def runtest(self) -> None:
         ledger = self.config.stash[session_key].ledger
         message = (
-            f"ledger {ledger.path.name if ledger else ''}: records a gate for a model that no registry holds "
+            f"ledger {ledger.path.name if ledger else ''}: records a gate or thresholds for a model that no registry "
+            "holds "
             "(a renamed or removed model keeps its gate; retire the record by hand, in review)"
         )
         raise ConformanceFailure("gate", [Finding(self.model_id, "gate", message)])

@@ -26,6 +26,7 @@ class CheckContext:
     fuzz_examples: int | None = None
     data_dir: Path | None = None
     allow_missing_data: bool = False
+    reference_roots: tuple[str, ...] = ()
     ledger: Ledger | None = None
     evaluations: FoldEvaluations = field(default_factory=FoldEvaluations)
     gate_results: dict[str, GateResult] = field(default_factory=dict)

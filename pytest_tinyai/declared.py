@@ -6,18 +6,21 @@ declaration-driven item is collected anyway so that it fails with the registry t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.registry import Entry
+from pytest_tinyai.strict_json import JsonProblem, load_json_file
 from pytest_tinyai.trust import Untrusted, confined, sidecar_relative
 
 
 @dataclass(frozen=True)
 class Declared:
     sidecar: dict[str, Any] | None
-    in_ledger: bool = False
+    in_ledger: bool = False  # the ledger records a gate for this model
+    thresholds_recorded: bool = False  # the ledger records thresholds for this model
+    ledger_configured: bool = False
 
     def declares(self, key: str) -> bool:
         return self.sidecar is None or key in self.sidecar
@@ -26,16 +29,20 @@ class Declared:
         return None if self.sidecar is None else self.sidecar.get(key)
 
 
-def peek(entry: Entry, ledger_ids: set[str]) -> Declared:
-    in_ledger = entry.id in ledger_ids
+def peek(entry: Entry, ledger: Ledger | None) -> Declared:
+    recorded = {
+        "in_ledger": ledger is not None and entry.id in ledger.gates,
+        "thresholds_recorded": ledger is not None and entry.id in ledger.thresholds,
+        "ledger_configured": ledger is not None,
+    }
     onnx = entry.raw.get("onnx")
     if not isinstance(onnx, str) or not onnx.endswith(".onnx"):
-        return Declared(None, in_ledger)
+        return Declared(None, **recorded)
     relative = sidecar_relative(entry)
     if not (entry.folder / relative).exists():
-        return Declared({}, in_ledger)
+        return Declared({}, **recorded)
     try:
-        sidecar = json.loads(confined(entry.folder, relative, "sidecar").read_text(encoding="utf-8"))
-    except (Untrusted, OSError, ValueError):
-        return Declared(None, in_ledger)
-    return Declared(sidecar if isinstance(sidecar, dict) else None, in_ledger)
+        sidecar = load_json_file(confined(entry.folder, relative, "sidecar"), "sidecar")
+    except (Untrusted, JsonProblem):
+        return Declared(None, **recorded)
+    return Declared(sidecar if isinstance(sidecar, dict) else None, **recorded)

@@ -32,6 +32,20 @@ class ConformanceFailure(Exception):
         return "\n".join(finding.render() for finding in self.findings)
 
 
+class NotRun(Exception):
+    """A check that declines to run for a stated reason (missing data, untrusted reference); the item skips loudly
+    and the summary lists it."""
+
+    def __init__(self, model_id: str, check: str, reason: str) -> None:
+        super().__init__(model_id, check, reason)
+        self.model_id = model_id
+        self.check = check
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.model_id}: {self.check} not run: {self.reason}"
+
+
 class NotChecked(Exception):
     """Raised when a model cannot be checked at all (untrusted file, unreadable sidecar); fails the item."""
 

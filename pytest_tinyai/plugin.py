@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
 from pytest_tinyai.checks import MARKERS
-from pytest_tinyai.collection import RegistryFile
+from pytest_tinyai.collection import registry_files, registry_selections, select_items
 from pytest_tinyai.report import ConformanceReport
 from pytest_tinyai.session import TinyaiSession, session_key
 
@@ -63,20 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="record new gates and higher floors in the ledger; it refuses to loosen anything",
     )
     parser.addini("tinyai_ledger", "gate ledger JSON, relative to the rootdir", default="")
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    """Load the conftests above each registry as initial ones.
-
-    The registries join the args only at configure time, so a conftest above a registry outside the invocation
-    directory would first be met during collection, where pytest refuses one that sets `pytest_plugins`.
-    """
-    namespace = early_config.known_args_namespace
-    registries = getattr(namespace, "tinyai_registry", None)
-    if registries:
-        given = namespace.file_or_dir or [str(early_config.invocation_params.dir)]
-        namespace.file_or_dir = [*given, *registries]
+    parser.addini(
+        "tinyai_reference_roots",
+        "import roots (packages) whose modules a sidecar's PyTorch reference may name; none by default",
+        type="args",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,35 +79,49 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[session_key] = session
     if not session.registries:
         return
+    missing = [str(path) for path in session.registries if not path.exists()]
+    if missing:
+        raise pytest.UsageError(f"--tinyai-registry: no such file: {', '.join(missing)}")
     if config.option.tinyai_update_ledger and not hasattr(config, "workerinput"):
         session.update_ledger()
     config.pluginmanager.register(ConformanceReport(session), "tinyai-report")
-    _add_registries_to_args(config, session.registries)
-
-
-def _add_registries_to_args(config: pytest.Config, registries: list[Path]) -> None:
-    """Collect the registries: alone when no paths were given, beside the given paths otherwise."""
     if config.args_source != pytest.Config.ArgsSource.ARGS:
-        config.args = [str(path) for path in registries]
+        config.args = []  # only the registries: not testpaths, not the current directory
+    config.args, session.selected = registry_selections(config.args, session.registries)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """The registries join the session's top-level collectors directly.
+
+    A registry is never a collection argument: pytest would import the conftest.py files in and above its
+    folder and put that folder on sys.path, and a registry is data, not code.
+    """
+    report = yield
+    if isinstance(collector, pytest.Session) and report.passed:
+        session = collector.config.stash[session_key]
+        report.result.extend(registry_files(collector, session.registries))
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`path/registry.json::name` arguments select those items of the registry, as node ids do for test files."""
+    session = config.stash.get(session_key, None)
+    if session is None or not session.selected:
         return
-    given = [Path(arg.split("::")[0]).resolve() for arg in config.args]
-    for registry in registries:
-        if not any(registry == path or registry.is_relative_to(path) for path in given):
-            config.args.append(str(registry))
+    kept, deselected = select_items(items, session.selected)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """A registry named by --tinyai-registry is collected even below a norecursedirs folder (build/, .x/, venv)."""
+    """A directory walk never enters a registry's folder: its conftest.py files are data, never imported."""
     session = config.stash.get(session_key, None)
     if session is None or not session.registries:
         return None
-    path = collection_path.resolve()
-    return False if any(registry.is_relative_to(path) for registry in session.registries) else None
-
-
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> RegistryFile | None:
-    session = parent.config.stash[session_key]
-    if file_path.resolve() in session.registries:
-        return RegistryFile.from_parent(parent, path=file_path)
-    return None
+    return True if collection_path.resolve() in {registry.parent for registry in session.registries} else None

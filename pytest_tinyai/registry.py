@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from pytest_tinyai.specs import json_schema
+from pytest_tinyai.strict_json import JsonProblem, load_json_file
+
+MAX_SCHEMA_MESSAGE = 200
 
 
 def schema_errors(document: Any, schema_name: str) -> list[str]:
     """Every violation of a packaged JSON schema, as 'path: message' lines in document order."""
-    validator = jsonschema.Draft202012Validator(json_schema(schema_name))
-    errors = sorted(validator.iter_errors(document), key=lambda error: list(map(str, error.absolute_path)))
-    return [f"{error.json_path}: {error.message}" for error in errors]
+    errors = sorted(
+        _validator(schema_name).iter_errors(document), key=lambda error: list(map(str, error.absolute_path))
+    )
+    return [f"{_shortened(error.json_path)}: {_shortened(error.message)}" for error in errors]
+
+
+@cache
+def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json_schema(schema_name))
+
+
+def _shortened(text: str) -> str:
+    """A schema message echoes the offending value: keep it to one readable line, however large the value."""
+    return text if len(text) <= MAX_SCHEMA_MESSAGE else f"{text[:MAX_SCHEMA_MESSAGE]}… ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)
@@ -56,13 +70,9 @@ class Registry:
 
 def load_registry(path: Path) -> Registry:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        return Registry(path, (f"cannot read registry: {error.strerror or error}",))
-    except UnicodeDecodeError as error:
-        return Registry(path, (f"registry is not UTF-8 text: {error.reason} at byte {error.start}",))
-    except json.JSONDecodeError as error:
-        return Registry(path, (f"registry is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",))
+        document = load_json_file(path, "registry")
+    except JsonProblem as problem:
+        return Registry(path, (str(problem),))
     if not isinstance(document, dict) or not isinstance(document.get("models"), list):
         return Registry(path, tuple(schema_errors(document, "registry.schema.json")) or ("no models list",))
 

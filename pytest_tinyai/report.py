@@ -10,7 +10,7 @@ import pytest
 
 from pytest_tinyai.session import TinyaiSession
 
-CHECK_ORDER = ("registry", "opset", "allowlist", "resize", "contract", "parity", "fuzz", "gate", "bench")
+CHECK_ORDER = ("registry", "opset", "allowlist", "resize", "contract", "parity", "fuzz", "gate", "thresholds", "bench")
 OUTCOMES = ("passed", "failed", "skipped", "xfailed")
 
 
@@ -23,6 +23,7 @@ class ConformanceReport:
         self.models: set[str] = set()
         self.gates: dict[str, dict[str, Any]] = {}
         self.gates_not_evaluated: list[str] = []
+        self.not_run: list[str] = []
         self.not_timed = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -42,6 +43,8 @@ class ConformanceReport:
                 self.gates_not_evaluated.append(reason)
             elif check in ("bench", "latency_budget"):
                 self.not_timed += 1
+            else:
+                self.not_run.append(reason)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         write = terminalreporter.write_line
@@ -62,6 +65,10 @@ class ConformanceReport:
                 red=True,
                 bold=True,
             )
+        if self.not_run:
+            terminalreporter.write_line(f"{len(self.not_run)} checks NOT run:", red=True, bold=True)
+            for reason in self.not_run:
+                terminalreporter.write_line(f"  {reason}", red=True)
         for message in self.session.ledger_updates:
             write(f"ledger: {message}")
 

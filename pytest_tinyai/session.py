@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.registry import Entry, Registry, load_registry, schema_errors
 from pytest_tinyai.specs import SpecError, load_allowlist, load_resize_contract
+from pytest_tinyai.thresholds import declared_thresholds
 from pytest_tinyai.trust import MIB, Limits
 
 
@@ -30,6 +32,7 @@ class TinyaiSession:
     models: dict[tuple[Path, int], ModelUnderTest] = field(default_factory=dict)
     medians: BenchMedians = field(default_factory=BenchMedians)
     loaded: dict[Path, Registry] = field(default_factory=dict)
+    selected: dict[Path, set[str]] = field(default_factory=dict)  # registry → item names given as arguments
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> TinyaiSession:
@@ -54,6 +57,7 @@ class TinyaiSession:
             fuzz_examples=option.tinyai_fuzz_examples,
             data_dir=_path(option.tinyai_data_dir),
             allow_missing_data=option.tinyai_allow_missing_data,
+            reference_roots=tuple(config.getini("tinyai_reference_roots")),
             ledger=session.ledger,
             peers=session.peers,
         )
@@ -78,23 +82,28 @@ class TinyaiSession:
         return {entry.id: self.model(entry) for entry in reversed(entries)}
 
     def update_ledger(self) -> None:
-        """Record new gates and higher floors from every registry's sidecars; refusals are reported, not hidden."""
+        """Record new gates, higher floors, new and tighter thresholds; refusals are reported, not hidden."""
         if self.ledger_error is not None:
             self.ledger_updates.append(f"NOT updated: {self.ledger_error}")
             return
         if self.ledger is None:
             self.ledger_updates.append("no ledger configured (--tinyai-ledger or the tinyai_ledger ini option)")
             return
+        before = json.dumps([self.ledger.gates, self.ledger.thresholds], sort_keys=True)
         for registry in self.registries:
             for entry in self.registry(registry).entries:
-                sidecar = peek(entry, set()).sidecar
-                if not sidecar or "gate" not in sidecar:
+                sidecar = peek(entry, None).sidecar
+                if not sidecar:
                     continue
                 if schema_errors(sidecar, "sidecar.schema.json"):
-                    self.ledger_updates.append(f"{entry.id}: sidecar fails its schema; gate NOT recorded")
-                elif message := self.ledger.update(entry.id, sidecar["gate"]):
+                    if {"gate", "reference", "latency"} & set(sidecar):
+                        self.ledger_updates.append(f"{entry.id}: sidecar fails its schema; nothing recorded")
+                    continue
+                if "gate" in sidecar and (message := self.ledger.update(entry.id, sidecar["gate"])):
                     self.ledger_updates.append(message)
-        self.ledger.save()
+                self.ledger_updates.extend(self.ledger.update_thresholds(entry.id, declared_thresholds(sidecar)))
+        if json.dumps([self.ledger.gates, self.ledger.thresholds], sort_keys=True) != before:
+            self.ledger.save()
 
 
 def _registry_file(path: Path) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -14,6 +13,7 @@ from onnx.external_data_helper import uses_external_data
 
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.registry import Entry, schema_errors
+from pytest_tinyai.strict_json import JsonProblem, load_json_file
 
 MIB = 1024 * 1024
 
@@ -183,13 +183,9 @@ def _load_sidecar(entry: Entry, onnx_path: Path, problems: list[str]) -> dict[st
             problems.append(f"sidecar '{relative}' is missing (required for non-smoke models)")
         return None
     try:
-        path = confined(entry.folder, relative, "sidecar")
-        sidecar = json.loads(path.read_text(encoding="utf-8"))
-    except Untrusted as error:
+        sidecar = load_json_file(confined(entry.folder, relative, "sidecar"), f"sidecar '{relative}'")
+    except (Untrusted, JsonProblem) as error:
         problems.append(str(error))
-        return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        problems.append(f"sidecar '{relative}' is not valid JSON: {error}")
         return None
     errors = schema_errors(sidecar, "sidecar.schema.json")
     problems.extend(f"sidecar '{relative}' {line}" for line in errors)

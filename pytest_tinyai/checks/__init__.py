@@ -14,6 +14,7 @@ from pytest_tinyai.checks.opset import check_opset
 from pytest_tinyai.checks.parity import check_parity
 from pytest_tinyai.checks.registry import check_registry
 from pytest_tinyai.checks.resize import check_resize
+from pytest_tinyai.checks.thresholds import check_thresholds
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.declared import Declared
 from pytest_tinyai.findings import Finding
@@ -35,6 +36,11 @@ def _referenced(declared: Declared) -> bool:
 
 def _gated(declared: Declared) -> bool:
     return declared.declares("gate") or declared.in_ledger
+
+
+def _thresholded(declared: Declared) -> bool:
+    declares = declared.declares("reference") or declared.declares("latency")
+    return declared.ledger_configured and (declares or declared.thresholds_recorded)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,12 @@ CATALOGUE: tuple[Check, ...] = (
         check_gate,
         applies=_gated,
         summary=gate_summary,
+    ),
+    Check(
+        "thresholds",
+        "parity tolerance and latency budgets recorded in the ratchet ledger, none looser than its record",
+        check_thresholds,
+        applies=_thresholded,
     ),
 )
 

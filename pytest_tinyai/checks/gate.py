@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pytest_tinyai.context import CheckContext
-from pytest_tinyai.findings import Finding, NotChecked
+from pytest_tinyai.findings import Finding, NotChecked, NotRun
 from pytest_tinyai.gate.evaluation import EvaluationError
 from pytest_tinyai.gate.ledger import record_problems
 from pytest_tinyai.model import ModelUnderTest
@@ -15,7 +15,7 @@ CLAIM_TOLERANCE = 0.002
 FLOAT_SLACK = 1e-9  # so that a claim exactly CLAIM_TOLERANCE away is not failed by rounding in float subtraction
 
 
-class MissingData(Exception):
+class MissingData(NotRun):
     """The gate's fold is absent and --tinyai-allow-missing-data turns that into a loud skip."""
 
 
@@ -54,7 +54,7 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     fold_root = context.fold_path(model, fold_name)
     if not fold_root.is_dir():
         if context.allow_missing_data:
-            raise MissingData(f"{model.id}: fold '{fold_name}' is missing at {fold_root}: gate NOT evaluated")
+            raise MissingData(model.id, "gate", f"fold '{fold_name}' is missing at {fold_root}")
         report(
             f"fold '{fold_name}' is missing at {fold_root} (point --tinyai-data-dir at it, or pass "
             "--tinyai-allow-missing-data to skip the gate loudly)"

@@ -12,12 +12,12 @@ import math
 
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.contract import Contract
-from pytest_tinyai.findings import Finding
+from pytest_tinyai.findings import Finding, NotRun
 from pytest_tinyai.model import OPT_LEVELS, ModelUnderTest
 from pytest_tinyai.parity import ParityError, require_torch
 from pytest_tinyai.parity.cases import Case, image_cases, random_cases
-
-DEFAULT_TOLERANCE = 1e-5
+from pytest_tinyai.parity.reference_roots import within_roots
+from pytest_tinyai.thresholds import parity_tolerance
 
 
 def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
@@ -29,8 +29,13 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
         return [
             Finding(model.id, "parity", "the sidecar names a reference but declares no contract to draw shapes from")
         ]
+    spec = model.sidecar["reference"]
+    if not within_roots(spec, context.reference_roots):
+        roots = ", ".join(context.reference_roots) or "none configured"
+        why = f"reference '{spec}' is outside the trusted roots ({roots}: the tinyai_reference_roots ini option)"
+        raise NotRun(model.id, "parity", why)
     contract = Contract.from_sidecar(model.contract)
-    tolerance = model.sidecar.get("parity", {}).get("tolerance", DEFAULT_TOLERANCE)
+    tolerance = parity_tolerance(model.sidecar)
     try:
         require_torch()
         from pytest_tinyai.parity.compare import measure

@@ -1,20 +1,25 @@
-"""The gate ledger: per model the metric, fold, floor and baseline once recorded; it only ever tightens.
+"""The ledger: per model its gate (metric, fold, floor, baseline) and its thresholds; it only ever tightens.
 
 A run compares every sidecar's gate with its ledger record: a lowered floor, a removed or changed
-baseline, a changed fold or metric, a vanished gate or an unrecorded one all fail. `--tinyai-update-ledger`
-records new gates and higher floors and refuses everything else, saying so.
+baseline, a changed fold or metric, a vanished gate or an unrecorded one all fail. Thresholds (parity
+tolerance, latency budgets: upper bounds, tighter when lower) are held the same way: a looser, vanished or
+unrecorded one fails. `--tinyai-update-ledger` records new gates, higher floors, new and tighter thresholds,
+and refuses everything else, saying so. The ledger never holds a number that is not finite.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_tinyai.registry_writer import atomic_write_bytes
+from pytest_tinyai.strict_json import JsonProblem, load_json_file
 
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 held gates only
 
 
 def gate_record(gate: dict[str, Any]) -> dict[str, Any]:
@@ -56,19 +61,22 @@ class Ledger:
     path: Path
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+
     @classmethod
     def load(cls, path: Path) -> Ledger:
-        """Read the ledger; a missing file is an empty ledger, anything unreadable raises ValueError."""
+        """Read the ledger; a missing file is an empty ledger, anything unreadable or not finite raises ValueError."""
         if not path.exists():
             return cls(path)
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            gates = document["gates"]
-            if document.get("schema_version") != LEDGER_VERSION or not isinstance(gates, dict):
+            document = load_json_file(path, "the ledger")
+            gates, thresholds = document["gates"], document.get("thresholds", {})
+            if document.get("schema_version") not in READABLE_VERSIONS or not isinstance(gates, dict):
                 raise ValueError(f"expected schema_version {LEDGER_VERSION} and a 'gates' object")
-        except (OSError, KeyError, TypeError, ValueError) as error:
+            _require_finite(gates, thresholds)
+        except (JsonProblem, KeyError, TypeError, ValueError, AttributeError) as error:
             raise ValueError(f"gate ledger {path} is unreadable: {error}") from error
-        return cls(path, gates)
+        return cls(path, gates, thresholds)
 
     def update(self, model_id: str, gate: dict[str, Any]) -> str | None:
         """Record a new gate or a higher floor; return what was done or refused (None when unchanged)."""
@@ -90,7 +98,56 @@ class Ledger:
             done.append(f"recorded baseline {current['baseline']!r}")
         return f"{model_id}: {'; '.join(done)}" if done else None
 
+    def update_thresholds(self, model_id: str, declared: dict[str, float]) -> list[str]:
+        """Record new and tighter thresholds; refuse looser or vanished ones. Returns what was done or refused."""
+        recorded = self.thresholds.get(model_id, {})
+        refusals = threshold_problems(recorded, declared, unrecorded=False)
+        if refusals:
+            joined = "; ".join(refusals)
+            return [
+                f"{model_id}: thresholds NOT updated, the ledger never loosens: {joined} (edit it by hand, in review)"
+            ]
+        changes = {key: value for key, value in declared.items() if recorded.get(key) != value}
+        if not changes:
+            return []
+        self.thresholds[model_id] = {**recorded, **changes}
+        return [f"{model_id}: recorded {key} = {value:g}" for key, value in sorted(changes.items())]
+
     def save(self) -> None:
-        document = {"schema_version": LEDGER_VERSION, "gates": dict(sorted(self.gates.items()))}
+        _require_finite(self.gates, self.thresholds)
+        document = {
+            "schema_version": LEDGER_VERSION,
+            "gates": dict(sorted(self.gates.items())),
+            "thresholds": {model: dict(sorted(values.items())) for model, values in sorted(self.thresholds.items())},
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
+
+
+def threshold_problems(recorded: dict[str, float], declared: dict[str, float], *, unrecorded: bool = True) -> list[str]:
+    """Why declared thresholds (upper bounds) are looser than, missing from or unknown to the ledger's record."""
+    problems = []
+    for key, value in sorted(recorded.items()):
+        if key not in declared:
+            problems.append(f"{key} vanished: the ledger records {value:g}")
+        elif declared[key] > value:
+            problems.append(f"{key} loosened from {value:g} (ledger) to {declared[key]:g}")
+    if unrecorded:
+        problems.extend(
+            f"{key} = {value:g} is not recorded in the ledger (run with --tinyai-update-ledger)"
+            for key, value in sorted(declared.items())
+            if key not in recorded
+        )
+    return problems
+
+
+def _require_finite(gates: dict[str, Any], thresholds: dict[str, Any]) -> None:
+    """Every number the ledger holds is finite; floors lie in [0, 1], thresholds are positive."""
+    for model_id, record in gates.items():
+        floor = record.get("floor")
+        if floor is not None and not (isinstance(floor, int | float) and math.isfinite(floor) and 0 <= floor <= 1):
+            raise ValueError(f"{model_id}: floor {floor!r} is not a finite number in [0, 1]")
+    for model_id, values in thresholds.items():
+        for key, value in values.items():
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{model_id}: threshold {key} = {value!r} is not a finite positive number")

@@ -119,7 +119,7 @@ def test_allow_missing_data_skips_a_missing_fold_and_says_so_in_the_summary(pyte
     result.stdout.fnmatch_lines(
         [
             "*1 gates NOT evaluated (--tinyai-allow-missing-data):*",
-            *lines("v1: fold 'tiny-fold' is missing at ", ": gate NOT evaluated"),
+            *lines("v1: gate not run: fold 'tiny-fold' is missing at "),
         ]
     )
     assert_no_internals(result)

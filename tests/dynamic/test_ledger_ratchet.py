@@ -140,7 +140,7 @@ def test_update_ledger_records_a_new_gate(pytester, workspace, fold_hash):
     assert outcomes(result) == {"gate[v1]": "passed"}
     result.stdout.fnmatch_lines(lines("ledger: v1: recorded new gate (floor 0.7, baseline v0)"))
     assert workspace.read_ledger() == {
-        "schema_version": 1,
+        "schema_version": 2,
         "gates": {
             "v1": {
                 "metric": "mean_iou@0.5",
@@ -149,6 +149,7 @@ def test_update_ledger_records_a_new_gate(pytester, workspace, fold_hash):
                 "baseline": "v0",
             }
         },
+        "thresholds": {},
     }
     assert workspace.read_ledger()["gates"]["v1"] == ledger_record(block)
     assert outcomes(run_gate(pytester)) == {"gate[v1]": "passed"}
@@ -190,7 +191,7 @@ def test_update_ledger_refuses_to_change_a_fold(pytester, workspace, fold_hash):
 
 @pytest.mark.parametrize(
     "text",
-    ["{not json", '{"schema_version": 2, "gates": {}}', '{"schema_version": 1}', '["gates"]'],
+    ["{not json", '{"schema_version": 3, "gates": {}}', '{"schema_version": 1}', '["gates"]'],
     ids=["not-json", "future-version", "no-gates", "not-an-object"],
 )
 def test_an_unreadable_ledger_fails_the_gate_items_clearly(pytester, workspace, fold_hash, text):
@@ -239,4 +240,6 @@ def test_a_ledger_record_whose_model_left_the_registry_fails_so_a_rename_cannot_
     result = run_gate(pytester)
     assert_clean_failure(result)
     assert outcomes(result) == {"gate[v1]": "passed", "gate[v1_old]": "failed"}
-    result.stdout.fnmatch_lines(lines("v1_old: ledger ledger.json: records a gate for a model that no registry holds"))
+    result.stdout.fnmatch_lines(
+        lines("v1_old: ledger ledger.json: records a gate or thresholds for a model that no registry holds")
+    )

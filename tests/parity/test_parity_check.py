@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from parity_builders import ConvBnNet, export, model_under_test, sidecar, trained_like, upsampling_net, write_fold
@@ -16,7 +18,7 @@ GATE = {"fold": {"name": "evalfold", "content_sha256": "0" * 64}, "metric": "mea
 
 @pytest.fixture(scope="module")
 def context() -> CheckContext:
-    return CheckContext.defaults()
+    return replace(CheckContext.defaults(), reference_roots=("parity_builders", "no_such_pkg"))
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,10 @@ def graph(pytester: pytest.Pytester):
 
 def run_parity(pytester: pytest.Pytester, models) -> pytest.RunResult:
     write_registry(pytester.path, models)
-    return pytester.runpytest("--tinyai-registry", "registry.json", "-p", "no:cacheprovider", "-m", "tinyai_parity")
+    roots = "-o", "tinyai_reference_roots=refnet refnet_gone"
+    return pytester.runpytest(
+        "--tinyai-registry", "registry.json", "-p", "no:cacheprovider", *roots, "-m", "tinyai_parity"
+    )
 
 
 def test_reference_carrying_the_graphs_weights_passes(pytester, graph):

@@ -1,0 +1,17 @@
+"""Thresholds check: every threshold the sidecar declares is recorded in the ledger and no looser than its record."""
+
+from __future__ import annotations
+
+from pytest_tinyai.context import CheckContext
+from pytest_tinyai.findings import Finding
+from pytest_tinyai.gate.ledger import threshold_problems
+from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.thresholds import declared_thresholds
+
+
+def check_thresholds(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+    if context.ledger is None:
+        return []
+    recorded = context.ledger.thresholds.get(model.id, {})
+    problems = threshold_problems(recorded, declared_thresholds(model.sidecar))
+    return [Finding(model.id, "thresholds", f"ledger {context.ledger.path.name}: {problem}") for problem in problems]

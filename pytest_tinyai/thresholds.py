@@ -1,0 +1,31 @@
+"""The thresholds a sidecar declares, by name: upper bounds that the ledger ratchets (tighter means lower).
+
+Today: the parity tolerance of a model with a PyTorch reference (its default when the sidecar names none) and
+each relative latency budget. The gate's floor is a lower bound and lives in the gate record instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_PARITY_TOLERANCE = 1e-5
+PARITY_TOLERANCE = "parity tolerance"
+
+
+def parity_tolerance(sidecar: dict[str, Any]) -> float:
+    return sidecar.get("parity", {}).get("tolerance", DEFAULT_PARITY_TOLERANCE)
+
+
+def budget_key(budget: dict[str, Any]) -> str:
+    height, width = budget["resolution"]
+    return f"latency budget {height}x{width} vs {budget['relative_to']}"
+
+
+def declared_thresholds(sidecar: dict[str, Any]) -> dict[str, float]:
+    """Name → value of every threshold the (schema-valid) sidecar declares or implies."""
+    thresholds = {}
+    if "reference" in sidecar:
+        thresholds[PARITY_TOLERANCE] = parity_tolerance(sidecar)
+    for budget in sidecar.get("latency", {}).get("budgets", []):
+        thresholds[budget_key(budget)] = budget["max_ratio"]
+    return thresholds
