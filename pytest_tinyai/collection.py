@@ -14,12 +14,13 @@ from _pytest.pathlib import bestrelpath
 from pytest_tinyai.bench import BenchFunction, bench_callable, budget_findings, resolution_label, timing_disabled
 from pytest_tinyai.checks import CATALOGUE, Check
 from pytest_tinyai.declared import Declared, peek
-from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun
+from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, printable
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.session import session_key
 
 REGISTRY_LEVEL = "registry.json"
 SELECTION_SEPARATOR = "::"
+MAX_LABEL = 80  # characters of a model id in an item name
 Items = list[pytest.Item]
 # Ctrl-C and pytest's own outcomes pass through an item; everything else a check raises is contained.
 CONTROL_FLOW = (KeyboardInterrupt, pytest.skip.Exception, pytest.fail.Exception, pytest.exit.Exception)
@@ -78,6 +79,8 @@ class RegistryFile(pytest.File):
         declared = {entry.index: peek(entry, session.ledger) for entry in entries}
         for check in CATALOGUE:
             for entry in entries:
+                if entry.problems and check.name != "registry":
+                    continue  # a broken declaration is one failing item, not one per check
                 if check.applies(declared[entry.index]):
                     name = f"{check.name}[{labels[entry.index]}]"
                     yield CheckItem.from_parent(
@@ -87,7 +90,10 @@ class RegistryFile(pytest.File):
             known = {entry.id for path in session.registries for entry in session.registry(path).entries}
             for orphan in sorted(ledger_ids - known):
                 yield LedgerOrphanItem.from_parent(self, name=f"gate[{orphan}]", model_id=orphan)
-        latency = {entry.index: declared[entry.index].get("latency") or {} for entry in entries}
+        latency = {
+            entry.index: (declared[entry.index].get("latency") if not entry.problems else None) or {}
+            for entry in entries
+        }
         for entry in entries:
             for resolution in latency[entry.index].get("resolutions", []):
                 yield self._bench_item(entry, labels[entry.index], tuple(resolution))
@@ -111,10 +117,9 @@ class RegistryFile(pytest.File):
 
 def _labels(entries: tuple[Entry, ...]) -> dict[int, str]:
     """Test ids: the model id, disambiguated by position when a registry repeats an id."""
-    counts = Counter(entry.id for entry in entries)
-    return {
-        entry.index: entry.id if counts[entry.id] == 1 else f"{entry.id}@models[{entry.index}]" for entry in entries
-    }
+    shown = {entry.index: printable(entry.id, MAX_LABEL) for entry in entries}
+    counts = Counter(shown.values())
+    return {index: label if counts[label] == 1 else f"{label}@models[{index}]" for index, label in shown.items()}
 
 
 def _mark(item: pytest.Item, marker: str, check: str, model_id: str | None) -> None:

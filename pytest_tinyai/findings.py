@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_SHOWN = 500  # characters of one registry-supplied text in a line of output
+
+
+def printable(text: str, limit: int = MAX_SHOWN) -> str:
+    """Text from a registry made safe for one line of output: control and other non-printing characters
+    escaped (no forged lines, no terminal escapes), and anything past `limit` characters cut and counted."""
+    shown = "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text[:limit])
+    return shown if len(text) <= limit else f"{shown}… ({len(text):,} characters)"
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -15,8 +24,8 @@ class Finding:
     scope: str | None = None
 
     def render(self) -> str:
-        where = f" (in {self.scope})" if self.scope else ""
-        return f"{self.model_id}: {self.message}{where}"
+        where = f" (in {printable(self.scope)})" if self.scope else ""
+        return f"{printable(self.model_id)}: {printable(self.message)}{where}"
 
 
 class ConformanceFailure(Exception):
@@ -43,7 +52,7 @@ class NotRun(Exception):
         self.reason = reason
 
     def __str__(self) -> str:
-        return f"{self.model_id}: {self.check} not run: {self.reason}"
+        return f"{printable(self.model_id)}: {self.check} not run: {printable(self.reason)}"
 
 
 class NotChecked(Exception):
@@ -55,4 +64,4 @@ class NotChecked(Exception):
         self.reason = reason
 
     def render(self) -> str:
-        return f"{self.model_id}: not checked: {self.reason}"
+        return f"{printable(self.model_id)}: not checked: {printable(self.reason)}"

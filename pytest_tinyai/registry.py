@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -11,9 +12,10 @@ from typing import Any
 import jsonschema
 
 from pytest_tinyai.specs import json_schema
-from pytest_tinyai.strict_json import JsonProblem, load_json_file
+from pytest_tinyai.strict_json import MAX_DOCUMENT_BYTES, JsonProblem, parse_json_located, read_bounded
 
 MAX_SCHEMA_MESSAGE = 200
+ENTRY_PATH = re.compile(r"^\$\.models\[(?P<index>\d+)\](?P<rest>.*)$")
 
 
 def schema_errors(document: Any, schema_name: str) -> list[str]:
@@ -69,28 +71,40 @@ class Registry:
 
 
 def load_registry(path: Path) -> Registry:
+    """Read a registry; a problem inside one entry (duplicate key, non-finite number) fails that entry alone."""
     try:
-        document = load_json_file(path, "registry")
+        document, located = parse_json_located(read_bounded(path, MAX_DOCUMENT_BYTES, "registry"), "registry")
     except JsonProblem as problem:
         return Registry(path, (str(problem),))
+    by_entry: dict[int, list[str]] = {}
+    file_problems = []
+    for json_path, message in located:
+        match = ENTRY_PATH.match(json_path)
+        if match and isinstance(document.get("models"), list):
+            by_entry.setdefault(int(match["index"]), []).append(f"entry{match['rest']}: {message}")
+        else:
+            file_problems.append(f"registry {json_path}: {message}")
     if not isinstance(document, dict) or not isinstance(document.get("models"), list):
         return Registry(path, tuple(schema_errors(document, "registry.schema.json")) or ("no models list",))
 
     top_level = {key: value for key, value in document.items() if key != "models"}
     top_level["models"] = []
-    problems = tuple(schema_errors(top_level, "registry.schema.json"))
+    problems = (*file_problems, *schema_errors(top_level, "registry.schema.json"))
     if not document["models"]:
         problems += ("the registry declares no models: there is nothing to check",)
     version = document.get("schema_version") if document.get("schema_version") in (0, 1) else None
-    entries = tuple(_entry(path, index, raw, version) for index, raw in enumerate(document["models"]))
+    entries = tuple(
+        _entry(path, index, raw, version, by_entry.get(index, [])) for index, raw in enumerate(document["models"])
+    )
     return Registry(path, problems, _flag_duplicate_ids(entries), version)
 
 
-def _entry(path: Path, index: int, raw: Any, version: int | None) -> Entry:
+def _entry(path: Path, index: int, raw: Any, version: int | None, parse_problems: list[str]) -> Entry:
     if not isinstance(raw, dict):
         return Entry(path, index, {}, version, (f"models[{index}] is not an object",))
     wrapped = {"schema_version": version if version is not None else 0, "models": [raw]}
-    problems = [line.replace("$.models[0]", "entry", 1) for line in schema_errors(wrapped, "registry.schema.json")]
+    schema = [line.replace("$.models[0]", "entry", 1) for line in schema_errors(wrapped, "registry.schema.json")]
+    problems = [*parse_problems, *schema]
     if version == 1 and "license" not in raw:
         problems.append("entry: 'license' is required from schema_version 1 on")
     return Entry(path, index, raw, version, tuple(problems))

@@ -32,6 +32,7 @@ class TinyaiSession:
     models: dict[tuple[Path, int], ModelUnderTest] = field(default_factory=dict)
     medians: BenchMedians = field(default_factory=BenchMedians)
     loaded: dict[Path, Registry] = field(default_factory=dict)
+    peer_models: dict[Path, dict[str, ModelUnderTest]] = field(default_factory=dict)
     selected: dict[Path, set[str]] = field(default_factory=dict)  # registry → item names given as arguments
 
     @classmethod
@@ -78,8 +79,11 @@ class TinyaiSession:
 
     def peers(self, model: ModelUnderTest) -> dict[str, ModelUnderTest]:
         """The models of the same registry by id (first entry wins on a duplicated id)."""
-        entries = self.registry(model.entry.registry_path).entries
-        return {entry.id: self.model(entry) for entry in reversed(entries)}
+        path = model.entry.registry_path
+        if path not in self.peer_models:
+            entries = self.registry(path).entries
+            self.peer_models[path] = {entry.id: self.model(entry) for entry in reversed(entries)}
+        return self.peer_models[path]
 
     def update_ledger(self) -> None:
         """Record new gates, higher floors, new and tighter thresholds; refusals are reported, not hidden."""

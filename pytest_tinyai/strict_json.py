@@ -50,60 +50,82 @@ def load_json_file(path: Path, what: str, cap: int = MAX_DOCUMENT_BYTES) -> Any:
 
 def parse_json(data: bytes | str, what: str) -> Any:
     """Parse a JSON document strictly; raises JsonProblem naming `what` and the first problem."""
+    document, problems = parse_json_located(data, what)
+    if problems:
+        path, message = problems[0]
+        raise JsonProblem(f"{what} is refused: {path}: {message}")
+    return document
+
+
+def parse_json_located(data: bytes | str, what: str) -> tuple[Any, list[tuple[str, str]]]:
+    """Parse a document that can be used in parts (a registry's entries): the value, with every duplicate key,
+    non-finite number and over-deep container replaced by None, and each such problem as (JSON path, message),
+    so that a caller can fail the entry that holds it and keep the others.
+
+    Raises JsonProblem when the text is not UTF-8 or not JSON at all, or nests past what can be parsed.
+    """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as error:
         raise JsonProblem(f"{what} is not UTF-8 text: {error.reason} at byte {error.start}") from None
     try:
-        document = json.loads(
-            text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite_float
-        )
+        document = json.loads(text, object_pairs_hook=_Object.of, parse_constant=_NonFinite, parse_float=_float)
     except json.JSONDecodeError as error:
-        raise JsonProblem(
-            f"{what} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        ) from None
+        where = f"line {error.lineno}, column {error.colno}"
+        raise JsonProblem(f"{what} is not valid JSON: {error.msg} ({where})") from None
     except RecursionError:
         raise JsonProblem(f"{what} nests deeper than {MAX_DEPTH} levels") from None
-    except ValueError as error:  # our hooks, and int() of an over-long digit string
+    except ValueError as error:  # int() of an over-long digit string
         raise JsonProblem(f"{what} is refused: {error}") from None
-    if _depth(document) > MAX_DEPTH:
-        raise JsonProblem(f"{what} nests deeper than {MAX_DEPTH} levels")
-    return document
+    return _located(document)
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise ValueError(f"duplicate key {key[:80]!r} in one object (parsers disagree on which copy wins)")
-        document[key] = value
-    return document
+class _Object(dict):
+    """A parsed JSON object that remembers the keys it held more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _Object:
+        made = cls(pairs)
+        if len(made) != len(pairs):
+            seen: set[str] = set()
+            made.duplicates = tuple(key for key, _ in pairs if key in seen or seen.add(key))
+        return made
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number (only finite numbers are allowed)")
+class _NonFinite(str):
+    """A number JSON cannot hold (NaN, Infinity) or one that overflows to infinity, as written."""
 
 
-def _finite_float(text: str) -> float:
+def _float(text: str) -> float | _NonFinite:
     value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"{text[:40]} overflows to infinity (only finite numbers are allowed)")
-    return value
+    return _NonFinite(text[:40]) if value in (float("inf"), float("-inf")) else value
 
 
-def _depth(document: Any) -> int:
-    """Nesting depth of containers, iteratively (a deep document must not exhaust the stack here either)."""
-    deepest = 0
-    stack = [(document, 1)]
+def _located(document: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """Plain values with problems replaced by None, and the problems by JSON path (iterative: no deep recursion)."""
+    problems: list[tuple[str, str]] = []
+    root: list[Any] = [document]
+    stack: list[tuple[Any, Any, str, int]] = [(root, 0, "$", 1)]
     while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if depth > MAX_DEPTH:
-                return depth
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
+        parent, key, path, depth = stack.pop()
+        node = parent[key]
+        if isinstance(node, _NonFinite):
+            problems.append((path, f"{node} is not a finite number"))
+            parent[key] = None
+        elif isinstance(node, dict | list) and depth > MAX_DEPTH:
+            problems.append((path, f"nests deeper than {MAX_DEPTH} levels"))
+            parent[key] = None
+        elif isinstance(node, dict):
+            for duplicate in getattr(node, "duplicates", ()):
+                problems.append((path, f"duplicate key {duplicate[:80]!r} (parsers disagree on which copy wins)"))
+            plain = dict(node)
+            parent[key] = plain
+            stack.extend((plain, child, f"{path}.{child[:80]}", depth + 1) for child in reversed(list(plain)))
+        elif isinstance(node, list):
+            stack.extend((node, index, f"{path}[{index}]", depth + 1) for index in reversed(range(len(node))))
+    return root[0], sorted(problems)
 
 
 def _reason(error: BaseException) -> str:

@@ -55,7 +55,7 @@ def test_reference_weight_off_by_1e_3_fails_with_the_numbers_and_the_worst_case(
 
 
 def test_declared_tolerance_replaces_the_default(tmp_path, net_proto, context):
-    document = sidecar("net", "parity_builders:conv_bn_net", parity={"tolerance": 0.5})
+    document = sidecar("net", "parity_builders:conv_bn_net", parity={"tolerance": 0.05})
     model = model_under_test(tmp_path, net_proto, document)
     with torch.no_grad():
         prepared_reference(model).features[0].weight.add_(1e-3)
