@@ -16,7 +16,7 @@ from pytest_tinyai.checks import CATALOGUE, Check
 from pytest_tinyai.declared import Declared, peek
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, printable
 from pytest_tinyai.registry import Entry
-from pytest_tinyai.session import session_key
+from pytest_tinyai.session import absolute, session_key
 
 REGISTRY_LEVEL = "registry.json"
 SELECTION_SEPARATOR = "::"
@@ -46,11 +46,11 @@ def registry_selections(args: list[str], registries: list[Path]) -> tuple[list[s
     selected: dict[Path, set[str]] = {}
     for arg in args:
         path, _, name = arg.partition(SELECTION_SEPARATOR)
-        resolved = Path(path).resolve()
-        if resolved not in registries:
+        registry = absolute(Path(path))
+        if registry not in registries:
             remaining.append(arg)
         elif name:
-            selected.setdefault(resolved, set()).add(name)
+            selected.setdefault(registry, set()).add(name)
     return remaining, selected
 
 
@@ -60,7 +60,7 @@ def select_items(
     """(kept, deselected): a registry's items outside its selection are deselected; other items are kept."""
     kept, deselected = [], []
     for item in items:
-        names = selected.get(item.path.resolve()) if isinstance(item.parent, RegistryFile) else None
+        names = selected.get(item.path) if isinstance(item.parent, RegistryFile) else None
         (deselected if names is not None and item.name not in names else kept).append(item)
     return kept, deselected
 
@@ -86,7 +86,7 @@ class RegistryFile(pytest.File):
                     yield CheckItem.from_parent(
                         self, name=name, check=check, entry=entry, declared=declared[entry.index]
                     )
-        if session.ledger is not None and self.path.resolve() == session.registries[0]:
+        if session.ledger is not None and self.path == session.registries[0]:
             known = {entry.id for path in session.registries for entry in session.registry(path).entries}
             for orphan in sorted(ledger_ids - known):
                 yield LedgerOrphanItem.from_parent(self, name=f"gate[{orphan}]", model_id=orphan)

@@ -124,4 +124,5 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     session = config.stash.get(session_key, None)
     if session is None or not session.registries:
         return None
-    return True if collection_path.resolve() in {registry.parent for registry in session.registries} else None
+    folders = {registry.parent.resolve() for registry in session.registries}
+    return True if collection_path.resolve() in folders else None

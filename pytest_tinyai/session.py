@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,7 +67,7 @@ class TinyaiSession:
 
     def registry(self, path: Path) -> Registry:
         """A registry file, read and validated once per process."""
-        key = path.resolve()
+        key = absolute(path)
         if key not in self.loaded:
             self.loaded[key] = load_registry(key)
         return self.loaded[key]
@@ -112,7 +113,13 @@ class TinyaiSession:
 
 def _registry_file(path: Path) -> Path:
     """A registry given as its folder means the folder's registry.json."""
-    return (path / "registry.json" if path.is_dir() else path).resolve()
+    return absolute(path / "registry.json" if path.is_dir() else path)
+
+
+def absolute(path: Path) -> Path:
+    """An absolute, normalised path that does not follow symlinks: a registry that is a link stays named as given
+    (and its trust rules see the link)."""
+    return Path(os.path.normpath(path.absolute()))
 
 
 def _path(value: str | None) -> Path | None:

@@ -93,6 +93,8 @@ def assess(entry: Entry, limits: Limits) -> Trust:
     except Untrusted as error:
         trust.problems.append(str(error))
         return trust
+    if entry.problems:
+        return trust  # the path is confined, but a declaration that breaks the schema is trusted no further
     declared = entry.raw.get("sha256")
     data = path.read_bytes()  # read once: the bytes hashed are the bytes parsed and run
     actual = hashlib.sha256(data).hexdigest()

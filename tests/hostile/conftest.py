@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch  # noqa: F401  (imported once here: inner in-process runs drop modules they import, and torch cannot be
+
+#                           imported twice in one process)
 from hostile_builders import hostile_registry
 from plugin_builders import RegistryDir
 

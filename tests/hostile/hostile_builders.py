@@ -67,11 +67,24 @@ def assert_contained(run: HostileRun, model_id: str, cause: str) -> None:
     - every selected item of the healthy model passes;
     - no file under the run's folder was created, changed or removed, and the canary was never written.
     """
-    output = run.output
-    assert run.result.ret == pytest.ExitCode.TESTS_FAILED, output
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED, run.output
+    assert_unharmed(run)
+    assert any(model_id in line and cause in line for line in run.output.splitlines()), run.output
+
+
+def assert_declined(run: HostileRun, item: str, cause: str) -> None:
+    """A check that refused to run hostile data: its item skipped with `cause`, the summary says it was NOT run,
+    and the run is otherwise unharmed (see `assert_unharmed`)."""
+    assert item_outcomes(run.result).get(item) == "skipped", item_outcomes(run.result)
+    assert_unharmed(run)
+    summary = run.output[run.output.index("tinyai conformance") :]
+    assert "NOT run" in summary and cause in summary, summary
+
+
+def assert_unharmed(run: HostileRun) -> None:
+    """No INTERNALERROR or traceback, every item of the healthy model passed, nothing written, no code ran."""
     for forbidden in ("INTERNALERROR", "Traceback", "pytest_tinyai/"):
-        assert forbidden not in output, output
-    assert any(model_id in line and cause in line for line in output.splitlines()), output
+        assert forbidden not in run.output, run.output
     outcomes = item_outcomes(run.result)
     healthy = {name: outcome for name, outcome in outcomes.items() if name.endswith(f"[{HEALTHY}]")}
     assert healthy, outcomes
