@@ -253,3 +253,17 @@ def test_the_session_runs_the_bytes_that_were_hashed_not_a_file_swapped_afterwar
     pytester.makeconftest(swap)
     result = run_in_process(pytester, "--tinyai-registry", str(path), "-m", "tinyai_contract")
     result.assert_outcomes(passed=1)
+
+
+def test_a_registry_item_given_as_an_argument_runs_alone(pytester, registry):
+    registry.add("owl")
+    path = registry.write()
+    result = run_in_process(pytester, f"{path}::resize[owl]", "--tinyai-registry", str(path), "-m", CORE_CHECKS)
+    assert item_outcomes(result) == {"resize[owl]": "passed"}
+
+
+def test_a_registry_given_also_as_an_argument_is_collected_once(pytester, registry):
+    registry.add("owl")
+    path = registry.write()
+    result = run_in_process(pytester, str(path), "--tinyai-registry", str(path), "-m", CORE_CHECKS)
+    result.assert_outcomes(passed=5)
