@@ -6,12 +6,11 @@ declaration-driven item is collected anyway so that it fails with the registry t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from pytest_tinyai.registry import Entry
-from pytest_tinyai.trust import Untrusted, confined, sidecar_relative
+from pytest_tinyai.trust import Limits, Untrusted, present, read_sidecar, sidecar_relative
 
 
 @dataclass(frozen=True)
@@ -31,11 +30,10 @@ def peek(entry: Entry, ledger_ids: set[str]) -> Declared:
     onnx = entry.raw.get("onnx")
     if not isinstance(onnx, str) or not onnx.endswith(".onnx"):
         return Declared(None, in_ledger)
-    relative = sidecar_relative(entry)
-    if not (entry.folder / relative).exists():
+    if not present(entry.folder, sidecar_relative(entry)):
         return Declared({}, in_ledger)
     try:
-        sidecar = json.loads(confined(entry.folder, relative, "sidecar").read_text(encoding="utf-8"))
-    except (Untrusted, OSError, ValueError):
+        sidecar = read_sidecar(entry, Limits())
+    except (Untrusted, ValueError):
         return Declared(None, in_ledger)
     return Declared(sidecar if isinstance(sidecar, dict) else None, in_ledger)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from hostile_builders import assert_contained, run_hostile
+from hostile_builders import assert_contained, external, run_hostile
 from onnx import AttributeProto, TensorProto, helper
 from plugin_builders import OPSET, const, if_node, loop_node, resize_middle, saliency_model, true_cond
 
@@ -18,14 +18,6 @@ CUSTOM_OP = helper.make_node("Run", ["features"], ["hidden"], name="payload", do
 DISALLOWED_OP = helper.make_node("Einsum", ["features"], ["hidden"], name="payload", equation="ij->ij")
 # A 0.001 MiB (1,048-byte) cap: the healthy model is smaller, a 4 KiB external file is over it.
 SMALL_CAP = ("--tinyai-max-onnx-mib", "0.001")
-
-
-def external(tensor: TensorProto, location: str) -> TensorProto:
-    """`tensor` with its bytes moved to the external file `location` (which need not exist)."""
-    tensor.ClearField("raw_data")
-    tensor.data_location = TensorProto.EXTERNAL
-    tensor.external_data.add(key="location", value=location)
-    return tensor
 
 
 def sparse(values: TensorProto, indices: TensorProto | None = None) -> onnx.SparseTensorProto:
