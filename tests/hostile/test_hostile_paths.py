@@ -15,7 +15,7 @@ from pathlib import Path
 
 import onnx
 from hostile_builders import assert_contained, external, run_hostile
-from plugin_builders import saliency_model
+from plugin_builders import saliency_model, saliency_sidecar
 
 BAD_ONNX = "bad.onnx"
 GIVE_UP_SECONDS = 60
@@ -155,3 +155,12 @@ def test_external_data_through_a_symlink_to_a_device_is_refused(pytester, hostil
     (hostile.folder / "bad.bin").symlink_to("/dev/zero")
     run = run_hostile(pytester, hostile)
     assert_contained(run, "bad", "external data path 'bad.bin' leads through a symlink to /dev/zero, outside")
+
+
+def test_an_over_long_fold_name_is_refused_before_any_gate_looks_for_it(pytester, hostile):
+    fold = {"name": "f" * 300, "content_sha256": "0" * 64}
+    gate = {"fold": fold, "metric": "mean_iou@0.5", "claimed": 0.5, "floor": 0.5}
+    hostile.add("bad", sidecar={**saliency_sidecar("bad"), "gate": gate})
+    (hostile.folder / "folds").mkdir()
+    run = run_hostile(pytester, hostile, "-m", "tinyai_registry or tinyai_gate")
+    assert_contained(run, "bad", "$.gate.fold.name")
