@@ -61,19 +61,30 @@ def opset_imports(opset_import: list[onnx.OperatorSetIdProto]) -> dict[str, int]
 
 
 def walk(model: onnx.ModelProto) -> Iterator[NodeSite]:
-    """Every node of the main graph, its subgraphs at any depth, and the model-local functions.
+    """Every node of the main graph, its training graphs, their subgraphs at any depth, and the model-local functions.
 
     A subgraph is visited wherever an attribute stores it (`g`, `graphs`), whatever type the attribute declares,
     and so are the graphs a function keeps as attribute defaults.
     """
     imports = opset_imports(model.opset_import)
-    yield from _walk_graph(model.graph, MAIN_GRAPH, 0, imports, None, ChainMap())
+    for scope, graph in top_graphs(model):
+        yield from _walk_graph(graph, scope, 0, imports, None, ChainMap())
     for function in model.functions:
         function_imports = {**imports, **opset_imports(function.opset_import)}
         name = f"function {function.domain}.{function.name}"
         yield from _walk_nodes(function.node, name, 0, function_imports, name, ChainMap())
         for attr in function.attribute_proto:
             yield from _walk_subgraphs(attr, f"{name} default", 1, function_imports, name, ChainMap())
+
+
+def top_graphs(model: onnx.ModelProto) -> list[tuple[str, onnx.GraphProto]]:
+    """The main graph, then the graphs of its training information (initialization, algorithm), with their scopes."""
+    training = [
+        (f"training_info[{index}].{part}", getattr(info, part))
+        for index, info in enumerate(model.training_info)
+        for part in ("initialization", "algorithm")
+    ]
+    return [(MAIN_GRAPH, model.graph), *training]
 
 
 def _walk_graph(
@@ -180,9 +191,10 @@ def all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
     """Every TensorProto of the model, wherever one can sit.
 
     Initializers, sparse initializers' values and indices, tensor and sparse tensor attributes (whatever type the
-    attribute declares), in subgraphs at any depth, in functions and in functions' attribute defaults.
+    attribute declares), in the main and training graphs, their subgraphs at any depth, in functions and in
+    functions' attribute defaults.
     """
-    graphs = [model.graph]
+    graphs = [graph for _, graph in top_graphs(model)]
     attributes = [attr for function in model.functions for attr in _function_attributes(function)]
     while graphs or attributes:
         if graphs:

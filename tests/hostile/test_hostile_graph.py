@@ -106,6 +106,15 @@ def test_external_data_in_a_function_attribute_default_escaping_the_folder_is_re
     assert_contained(run, "bad", "external data path '../function.bin' escapes the registry folder")
 
 
+def test_external_data_of_a_training_graph_initializer_escaping_the_folder_is_refused(pytester, hostile):
+    model = saliency_model()
+    training = model.training_info.add()
+    training.initialization.initializer.append(external(const("w", [1.0]), "../training.bin"))
+    hostile.add("bad", model)
+    run = run_hostile(pytester, hostile)
+    assert_contained(run, "bad", "external data path '../training.bin' escapes the registry folder")
+
+
 # --- subgraphs: found wherever they are stored --------------------------------------------------------------------
 
 

@@ -78,6 +78,12 @@ def test_all_tensors_yields_a_tensor_inside_a_subgraph_stored_under_a_mistyped_a
     assert "deep" in tensor_names(carrying(attribute("body", inner, AttributeProto.TENSOR)))
 
 
+def test_all_tensors_yields_an_initializer_of_a_training_graph():
+    model = saliency_model()
+    model.training_info.add().initialization.initializer.append(const("trained", [1.0]))
+    assert "trained" in tensor_names(model)
+
+
 # --- walk ---------------------------------------------------------------------------------------------------------
 
 
@@ -95,6 +101,12 @@ def test_walk_visits_graphs_stored_under_a_graph_typed_attribute_with_their_inde
 def test_walk_visits_a_graph_kept_as_a_function_attribute_default():
     model = with_function_default(attribute("body", subgraph(HIDDEN)))
     assert scopes_of(model, "Relu") == ["function local.F default.body"]
+
+
+def test_walk_visits_the_algorithm_of_the_training_information():
+    model = saliency_model()
+    model.training_info.add().algorithm.CopyFrom(subgraph(HIDDEN))
+    assert scopes_of(model, "Relu") == ["training_info[0].algorithm"]
 
 
 # --- attribute_type_problem ---------------------------------------------------------------------------------------
