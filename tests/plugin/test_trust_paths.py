@@ -30,31 +30,31 @@ def fifo(path: Path) -> Path:
 # --- confined ----------------------------------------------------------------------------------------------------
 
 
+def refusal(folder: Path, relative: str) -> str:
+    """Why `confined` refuses the ONNX path `relative` (it must refuse it)."""
+    with pytest.raises(Untrusted) as refused:
+        confined(folder, relative, "ONNX")
+    return str(refused.value)
+
+
 def test_confined_refuses_a_symlink_loop(tmp_path):
-    loop(tmp_path / "m.onnx")
-    with pytest.raises(Untrusted, match=r"^ONNX path 'm.onnx' cannot be resolved: symlink loop$"):
-        confined(tmp_path, "m.onnx", "ONNX")
+    assert refusal(tmp_path, loop(tmp_path / "m.onnx").name) == "ONNX path 'm.onnx' cannot be resolved: symlink loop"
 
 
 def test_confined_refuses_a_nul_byte_and_prints_it_escaped(tmp_path):
-    with pytest.raises(Untrusted, match=r"^ONNX path 'm\\x00.onnx' cannot be resolved: embedded null byte$"):
-        confined(tmp_path, "m\x00.onnx", "ONNX")
+    assert refusal(tmp_path, "m\x00.onnx") == "ONNX path 'm\\x00.onnx' cannot be resolved: embedded null byte"
 
 
 def test_confined_refuses_an_over_long_name(tmp_path):
-    with pytest.raises(Untrusted, match="cannot be resolved: File name too long"):
-        confined(tmp_path, "m" * 300 + ".onnx", "ONNX")
+    assert refusal(tmp_path, "m" * 300 + ".onnx").endswith("cannot be resolved: File name too long")
 
 
 def test_confined_names_a_fifo_as_what_it_is(tmp_path):
-    fifo(tmp_path / "m.onnx")
-    with pytest.raises(Untrusted, match=r"^ONNX 'm.onnx' is a FIFO, not a regular file$"):
-        confined(tmp_path, "m.onnx", "ONNX")
+    assert refusal(tmp_path, fifo(tmp_path / "m.onnx").name) == "ONNX 'm.onnx' is a FIFO, not a regular file"
 
 
 def test_confined_still_says_a_missing_file_does_not_exist(tmp_path):
-    with pytest.raises(Untrusted, match=r"^ONNX 'm.onnx' does not exist$"):
-        confined(tmp_path, "m.onnx", "ONNX")
+    assert refusal(tmp_path, "m.onnx") == "ONNX 'm.onnx' does not exist"
 
 
 # --- read_capped --------------------------------------------------------------------------------------------------
