@@ -71,7 +71,8 @@ def confined(folder: Path, relative: str, what: str) -> Path:
     try:
         resolved = (root / relative).resolve()
         if not resolved.is_relative_to(root):
-            raise Untrusted(f"{what} path '{name}' leads through a symlink to {resolved}, outside the folder")
+            target = shown(str(resolved))
+            raise Untrusted(f"{what} path '{name}' leads through a symlink to {target}, outside the folder")
         mode = resolved.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
         raise Untrusted(f"{what} '{name}' does not exist") from None
@@ -125,16 +126,17 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
     Opened without blocking and without following a symlink, in case the file was swapped since `confined`; at most
     cap + 1 bytes are read, so a file that grows after its size was taken is refused too.
     """
+    name = shown(path.name)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
         try:
-            data = _read_regular(descriptor, cap, what, path.name)
+            data = _read_regular(descriptor, cap, what, name)
         finally:
             os.close(descriptor)
     except OSError as error:
-        raise Untrusted(f"{what} '{path.name}' cannot be read: {_reason(error)}") from None
+        raise Untrusted(f"{what} '{name}' cannot be read: {_reason(error)}") from None
     if not data:
-        raise Untrusted(f"{what} '{path.name}' is empty (0 bytes)")
+        raise Untrusted(f"{what} '{name}' is empty (0 bytes)")
     return data
 
 
@@ -183,10 +185,10 @@ def _load_proto(data: bytes, path: Path, folder: Path, limits: Limits, problems:
     try:
         proto = onnx.load_model_from_string(data)
     except Exception as error:  # protobuf raises DecodeError, RuntimeWarning, ValueError...
-        problems.append(f"'{path.name}' is not a valid ONNX model: {type(error).__name__}: {error}")
+        problems.append(f"'{shown(path.name)}' is not a valid ONNX model: {type(error).__name__}: {error}")
         return None
     if proto.ir_version == 0 or not proto.HasField("graph"):
-        problems.append(f"'{path.name}' is not a valid ONNX model: no ir_version or graph")
+        problems.append(f"'{shown(path.name)}' is not a valid ONNX model: no ir_version or graph")
         return None
     external = [tensor for tensor in all_tensors(proto) if uses_external_data(tensor)]
     contents = _external_contents(external, path, folder, limits, problems)
@@ -216,9 +218,8 @@ def _external_contents(
             continue
         total += len(contents[location])
         if total > cap:
-            problems.append(
-                f"external data of '{path.name}' totals at least {byte_size(total)}, over the cap of {byte_size(cap)}"
-            )
+            over = f"totals at least {byte_size(total)}, over the cap of {byte_size(cap)}"
+            problems.append(f"external data of '{shown(path.name)}' {over}")
             break
     return contents
 
