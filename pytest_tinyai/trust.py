@@ -90,7 +90,7 @@ def present(folder: Path, relative: str) -> bool:
     except (FileNotFoundError, NotADirectoryError):
         return False
     except (OSError, ValueError):
-        return True
+        pass  # something is there that the OS will not name or follow: `confined` says what
     return True
 
 
@@ -120,6 +120,10 @@ def byte_size(size: int) -> str:
     return f"{size:,} bytes ({size / MIB:.4g} MiB)"
 
 
+# Never wait on a FIFO, never follow a symlink swapped in after `confined` (POSIX flags; absent elsewhere).
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
 def read_capped(path: Path, cap: int, what: str) -> bytes:
     """The bytes of a confined file, never more than `cap`: refuse it empty, over the cap, or no longer regular.
 
@@ -128,7 +132,7 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
     """
     name = shown(path.name)
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        descriptor = os.open(path, _READ_FLAGS)
         try:
             data = _read_regular(descriptor, cap, what, name)
         finally:
