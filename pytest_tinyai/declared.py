@@ -11,8 +11,7 @@ from typing import Any
 
 from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.registry import Entry
-from pytest_tinyai.strict_json import JsonProblem, load_json_file
-from pytest_tinyai.trust import Untrusted, confined, sidecar_relative
+from pytest_tinyai.trust import Limits, Untrusted, present, read_sidecar, sidecar_relative
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,10 @@ def peek(entry: Entry, ledger: Ledger | None) -> Declared:
     onnx = entry.raw.get("onnx")
     if not isinstance(onnx, str) or not onnx.endswith(".onnx"):
         return Declared(None, **recorded)
-    relative = sidecar_relative(entry)
-    if not (entry.folder / relative).exists():
+    if not present(entry.folder, sidecar_relative(entry)):
         return Declared({}, **recorded)
     try:
-        sidecar = load_json_file(confined(entry.folder, relative, "sidecar"), "sidecar")
-    except (Untrusted, JsonProblem):
+        sidecar = read_sidecar(entry, Limits())
+    except (Untrusted, ValueError):
         return Declared(None, **recorded)
     return Declared(sidecar if isinstance(sidecar, dict) else None, **recorded)

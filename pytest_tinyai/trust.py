@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -11,9 +13,10 @@ from typing import Any
 import onnx
 from onnx.external_data_helper import uses_external_data
 
+from pytest_tinyai.findings import printable
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.registry import Entry, schema_errors
-from pytest_tinyai.strict_json import JsonProblem, load_json_file
+from pytest_tinyai.strict_json import JsonProblem, parse_json
 
 MIB = 1024 * 1024
 
@@ -26,6 +29,7 @@ class Untrusted(Exception):
 class Limits:
     max_onnx_bytes: int = 50 * MIB
     max_external_data_bytes: int = 50 * MIB
+    max_sidecar_bytes: int = 1 * MIB
 
 
 @dataclass
@@ -47,24 +51,64 @@ def sha256_of(path: Path) -> str:
 
 
 def confined(folder: Path, relative: str, what: str) -> Path:
-    """Resolve `relative` inside `folder`; refuse absolute paths, '..' escapes and symlinks leading outside."""
+    """Resolve `relative` inside `folder` to a regular file; refuse absolute paths, '..' escapes, symlinks leading
+    outside, names the OS cannot resolve (symlink loops, NUL bytes, over-long names) and anything but a regular file.
+    """
     if not relative:
         raise Untrusted(f"{what}: empty path")
+    name = printable(relative)
     pure = PurePosixPath(relative.replace("\\", "/"))
     if pure.is_absolute() or Path(relative).is_absolute():
-        raise Untrusted(f"{what} path '{relative}' is absolute; paths must be relative to the registry folder")
+        raise Untrusted(f"{what} path '{name}' is absolute; paths must be relative to the registry folder")
     root = folder.resolve()
     lexical = os.path.normpath(root / relative)
     if not Path(lexical).is_relative_to(root):
-        raise Untrusted(f"{what} path '{relative}' escapes the registry folder")
-    resolved = (root / relative).resolve()
-    if not resolved.is_relative_to(root):
-        raise Untrusted(f"{what} path '{relative}' leads through a symlink to {resolved}, outside the folder")
-    if not resolved.exists():
-        raise Untrusted(f"{what} '{relative}' does not exist")
-    if not resolved.is_file():
-        raise Untrusted(f"{what} '{relative}' is not a regular file")
+        raise Untrusted(f"{what} path '{name}' escapes the registry folder")
+    try:
+        resolved = (root / relative).resolve()
+        if not resolved.is_relative_to(root):
+            target = printable(str(resolved))
+            raise Untrusted(f"{what} path '{name}' leads through a symlink to {target}, outside the folder")
+        mode = resolved.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise Untrusted(f"{what} '{name}' does not exist") from None
+    except (OSError, RuntimeError, ValueError) as error:  # RuntimeError: Python 3.11's symlink loop
+        raise Untrusted(f"{what} path '{name}' cannot be resolved: {_reason(error)}") from None
+    if not stat.S_ISREG(mode):
+        raise Untrusted(f"{what} '{name}' is {_file_kind(mode)}, not a regular file")
     return resolved
+
+
+def present(folder: Path, relative: str) -> bool:
+    """Whether anything at all sits at `relative`: only 'no such file' is absence (a symlink loop is present)."""
+    try:
+        os.lstat(folder / relative)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        pass  # something is there that the OS will not name or follow: `confined` says what
+    return True
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
+        return "symlink loop"
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    return str(error)
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _file_kind(mode: int) -> str:
+    return next((kind for test, kind in _FILE_KINDS if test(mode)), "not a file")
 
 
 def byte_size(size: int) -> str:
@@ -72,13 +116,44 @@ def byte_size(size: int) -> str:
     return f"{size:,} bytes ({size / MIB:.4g} MiB)"
 
 
-def capped(path: Path, cap: int, what: str) -> int:
-    size = path.stat().st_size
-    if size == 0:
-        raise Untrusted(f"{what} '{path.name}' is empty (0 bytes)")
-    if size > cap:
-        raise Untrusted(f"{what} '{path.name}' is {byte_size(size)}, over the cap of {byte_size(cap)}")
-    return size
+# Never wait on a FIFO, never follow a symlink swapped in after `confined` (POSIX flags; absent elsewhere).
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def read_capped(path: Path, cap: int, what: str) -> bytes:
+    """The bytes of a confined file, never more than `cap`: refuse it empty, over the cap, or no longer regular.
+
+    Opened without blocking and without following a symlink, in case the file was swapped since `confined`; at most
+    cap + 1 bytes are read, so a file that grows after its size was taken is refused too.
+    """
+    name = printable(path.name)
+    try:
+        descriptor = os.open(path, _READ_FLAGS)
+        try:
+            data = _read_regular(descriptor, cap, what, name)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        raise Untrusted(f"{what} '{name}' cannot be read: {_reason(error)}") from None
+    if not data:
+        raise Untrusted(f"{what} '{name}' is empty (0 bytes)")
+    return data
+
+
+def _read_regular(descriptor: int, cap: int, what: str, name: str) -> bytes:
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        raise Untrusted(f"{what} '{name}' is {_file_kind(status.st_mode)}, not a regular file")
+    if status.st_size > cap:
+        raise Untrusted(f"{what} '{name}' is {byte_size(status.st_size)}, over the cap of {byte_size(cap)}")
+    chunks: list[bytes] = []
+    left = cap + 1
+    while left > 0 and (chunk := os.read(descriptor, min(left, 1 << 20))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    if left <= 0:
+        raise Untrusted(f"{what} '{name}' grew past the cap of {byte_size(cap)} while being read")
+    return b"".join(chunks)
 
 
 def assess(entry: Entry, limits: Limits) -> Trust:
@@ -89,23 +164,24 @@ def assess(entry: Entry, limits: Limits) -> Trust:
         return trust
     try:
         path = confined(entry.folder, onnx_rel, "ONNX")
-        capped(path, limits.max_onnx_bytes, "ONNX")
+        data = read_capped(path, limits.max_onnx_bytes, "ONNX")  # read once: the bytes hashed are parsed and run
     except Untrusted as error:
         trust.problems.append(str(error))
         return trust
     if entry.problems:
         return trust  # the path is confined, but a declaration that breaks the schema is trusted no further
     declared = entry.raw.get("sha256")
-    data = path.read_bytes()  # read once: the bytes hashed are the bytes parsed and run
     actual = hashlib.sha256(data).hexdigest()
     if declared != actual:
-        trust.problems.append(f"sha256 mismatch for '{onnx_rel}': registry says {declared}, file is {actual}")
+        trust.problems.append(
+            f"sha256 mismatch for '{printable(onnx_rel)}': registry says {declared}, file is {actual}"
+        )
         return trust
     trust.onnx_path = path
     trust.proto = _load_proto(data, path, entry.folder, limits, trust.problems)
-    _check_int8_sibling(entry, path, limits, trust.problems)
+    _check_int8_sibling(entry, limits, trust.problems)
     _check_sigstore_bundle(entry, trust.problems)
-    trust.sidecar = _load_sidecar(entry, path, trust.problems)
+    trust.sidecar = _load_sidecar(entry, limits, trust.problems)
     return trust
 
 
@@ -113,56 +189,76 @@ def _load_proto(data: bytes, path: Path, folder: Path, limits: Limits, problems:
     try:
         proto = onnx.load_model_from_string(data)
     except Exception as error:  # protobuf raises DecodeError, RuntimeWarning, ValueError...
-        problems.append(f"'{path.name}' is not a valid ONNX model: {type(error).__name__}: {error}")
+        problems.append(f"'{printable(path.name)}' is not a valid ONNX model: {type(error).__name__}: {error}")
         return None
     if proto.ir_version == 0 or not proto.HasField("graph"):
-        problems.append(f"'{path.name}' is not a valid ONNX model: no ir_version or graph")
+        problems.append(f"'{printable(path.name)}' is not a valid ONNX model: no ir_version or graph")
         return None
-    external = _external_data_files(proto)
+    external = [tensor for tensor in all_tensors(proto) if uses_external_data(tensor)]
+    contents = _external_contents(external, path, folder, limits, problems)
+    if not problems:
+        problems.extend(problem for tensor in external if (problem := _inline(tensor, contents)))
+    return None if problems else proto
+
+
+def _external_info(tensor: onnx.TensorProto) -> dict[str, str]:
+    return {entry.key: entry.value for entry in tensor.external_data}
+
+
+def _external_contents(
+    tensors: list[onnx.TensorProto], path: Path, folder: Path, limits: Limits, problems: list[str]
+) -> dict[str, bytes]:
+    """Every external-data file the tensors name, read confined and capped; reading stops once the total is over."""
+    base = PurePosixPath(path.relative_to(folder.resolve()).parent)
     cap = limits.max_external_data_bytes
+    contents: dict[str, bytes] = {}
     total = 0
-    for location in sorted(external):
-        relative = str(PurePosixPath(path.relative_to(folder.resolve()).parent) / location)
+    for location in sorted({_external_info(tensor).get("location", "") for tensor in tensors}):
         try:
-            data_path = confined(folder, relative, "external data")
-            total += capped(data_path, cap, "external data")
+            file = confined(folder, str(base / location), "external data")
+            contents[location] = read_capped(file, cap, "external data")
         except Untrusted as error:
             problems.append(str(error))
-    if total > cap:
-        problems.append(f"external data of '{path.name}' totals {byte_size(total)}, over the cap of {byte_size(cap)}")
-    if problems or not external:
-        return proto if not problems else None
+            continue
+        total += len(contents[location])
+        if total > cap:
+            over = f"totals at least {byte_size(total)}, over the cap of {byte_size(cap)}"
+            problems.append(f"external data of '{printable(path.name)}' {over}")
+            break
+    return contents
+
+
+def _inline(tensor: onnx.TensorProto, contents: dict[str, bytes]) -> str | None:
+    """Move a tensor's external bytes into the proto, so that nothing (onnx, onnxruntime) opens the file again."""
+    info = _external_info(tensor)
+    data = contents[info.get("location", "")]
+    name = f"external data of tensor '{printable(tensor.name)}'"
     try:
-        onnx.load_external_data_for_model(proto, str(path.parent))
-    except Exception as error:
-        problems.append(f"external data of '{path.name}' cannot be loaded: {type(error).__name__}: {error}")
-        return None
-    return proto
+        offset = int(info.get("offset", "0"))
+        length = int(info.get("length", str(len(data) - offset)))
+    except ValueError:
+        return f"{name} has an offset or length that is not an integer"
+    if offset < 0 or length < 0 or offset + length > len(data):
+        return f"{name} (offset {offset}, length {length}) lies outside its {len(data):,}-byte file"
+    tensor.raw_data = data[offset : offset + length]
+    tensor.data_location = onnx.TensorProto.DEFAULT
+    del tensor.external_data[:]
+    return None
 
 
-def _external_data_files(proto: onnx.ModelProto) -> set[str]:
-    locations = set()
-    for tensor in all_tensors(proto):
-        if uses_external_data(tensor):
-            info = {entry.key: entry.value for entry in tensor.external_data}
-            locations.add(info.get("location", ""))
-    return locations
-
-
-def _check_int8_sibling(entry: Entry, onnx_path: Path, limits: Limits, problems: list[str]) -> None:
+def _check_int8_sibling(entry: Entry, limits: Limits, problems: list[str]) -> None:
     declared = entry.raw.get("int8_sha256")
     if declared is None:
         return
     relative = str(PurePosixPath(entry.raw["onnx"]).with_suffix(".int8.onnx"))
     try:
-        sibling = confined(entry.folder, relative, "int8 sibling")
-        capped(sibling, limits.max_onnx_bytes, "int8 sibling")
+        sibling = read_capped(confined(entry.folder, relative, "int8 sibling"), limits.max_onnx_bytes, "int8 sibling")
     except Untrusted as error:
         problems.append(str(error))
         return
-    actual = sha256_of(sibling)
+    actual = hashlib.sha256(sibling).hexdigest()
     if actual != declared:
-        problems.append(f"int8_sha256 mismatch for '{relative}': registry says {declared}, file is {actual}")
+        problems.append(f"int8_sha256 mismatch for '{printable(relative)}': registry says {declared}, file is {actual}")
 
 
 def _check_sigstore_bundle(entry: Entry, problems: list[str]) -> None:
@@ -178,17 +274,27 @@ def sidecar_relative(entry: Entry) -> str:
     return str(PurePosixPath(entry.raw["onnx"]).with_suffix(".json"))
 
 
-def _load_sidecar(entry: Entry, onnx_path: Path, problems: list[str]) -> dict[str, Any] | None:
+def read_sidecar(entry: Entry, limits: Limits) -> Any:
+    """The parsed JSON of the entry's sidecar, read confined and capped.
+
+    Raises Untrusted, or JsonProblem (a ValueError) for bytes that are not strict JSON (see strict_json).
+    """
     relative = sidecar_relative(entry)
-    if not (entry.folder / relative).exists() and not (entry.folder / relative).is_symlink():
+    path = confined(entry.folder, relative, "sidecar")
+    return parse_json(read_capped(path, limits.max_sidecar_bytes, "sidecar"), f"sidecar '{printable(relative)}'")
+
+
+def _load_sidecar(entry: Entry, limits: Limits, problems: list[str]) -> dict[str, Any] | None:
+    relative = sidecar_relative(entry)
+    if not present(entry.folder, relative):
         if not entry.smoke:
-            problems.append(f"sidecar '{relative}' is missing (required for non-smoke models)")
+            problems.append(f"sidecar '{printable(relative)}' is missing (required for non-smoke models)")
         return None
     try:
-        sidecar = load_json_file(confined(entry.folder, relative, "sidecar"), f"sidecar '{relative}'")
+        sidecar = read_sidecar(entry, limits)
     except (Untrusted, JsonProblem) as error:
         problems.append(str(error))
         return None
     errors = schema_errors(sidecar, "sidecar.schema.json")
-    problems.extend(f"sidecar '{relative}' {line}" for line in errors)
+    problems.extend(f"sidecar '{printable(relative)}' {line}" for line in errors)
     return sidecar if not errors else None

@@ -7,7 +7,7 @@ import onnx
 
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.findings import Finding
-from pytest_tinyai.graph import DEFAULT_DOMAINS, NodeSite, walk
+from pytest_tinyai.graph import DEFAULT_DOMAINS, NodeSite, mistyped, walk
 from pytest_tinyai.model import ModelUnderTest
 
 
@@ -24,6 +24,8 @@ def check_allowlist(model: ModelUnderTest, context: CheckContext) -> list[Findin
     reported_opsets: set[int | None] = set()
     for site in walk(proto):
         node = site.node
+        for attr, problem in mistyped(node.attribute):
+            report(f"{site.label}.{attr.name}: {problem}", site)
         if site.depth > context.max_nesting_depth:
             report(f"{site.label} is nested {site.depth} subgraphs deep (limit {context.max_nesting_depth})", site)
         if (node.domain, node.op_type) in local_functions:
@@ -45,6 +47,9 @@ def check_allowlist(model: ModelUnderTest, context: CheckContext) -> list[Findin
             problem = _trip_count_problem(site, context.max_loop_trip_count)
             if problem:
                 report(f"{site.label}: {problem}", site)
+    for function in proto.functions:
+        for attr, problem in mistyped(function.attribute_proto):
+            report(f"function {function.domain}.{function.name} default '{attr.name}': {problem}")
     if loops > context.max_loops:
         report(f"{loops} Loop nodes in the model (limit {context.max_loops})")
     return findings

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from onnx import TensorProto
 from plugin_builders import CORE_CHECKS, RegistryDir, item_outcomes, run_in_process
 
 HEALTHY = "good"
@@ -25,6 +26,14 @@ def hostile_registry(folder: Path) -> RegistryDir:
     registry = RegistryDir(folder)
     registry.add(HEALTHY)
     return registry
+
+
+def external(tensor: TensorProto, location: str) -> TensorProto:
+    """`tensor` with its bytes moved to the external file `location` (which need not exist)."""
+    tensor.ClearField("raw_data")
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value=location)
+    return tensor
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:

@@ -91,8 +91,8 @@ def test_a_registry_entry_nested_past_the_limit_fails_that_entry_only(pytester, 
 
 
 def test_a_sidecar_over_the_size_cap_is_not_read(pytester, hostile):
-    hostile.add("bad", sidecar=sidecar_text("bad", notes="x" * (9 * 1024 * 1024)))
-    assert_contained(run_hostile(pytester, hostile), "bad", "over the cap of 8,388,608 bytes")
+    hostile.add("bad", sidecar=sidecar_text("bad", notes="x" * (2 * 1024 * 1024)))
+    assert_contained(run_hostile(pytester, hostile), "bad", "over the cap of 1,048,576 bytes")
 
 
 def test_a_sidecar_that_is_not_utf8_fails_it(pytester, hostile):
