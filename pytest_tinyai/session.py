@@ -52,6 +52,7 @@ class TinyaiSession:
             allowlist=allowlist,
             resize_contract=resize,
             fuzz_examples=option.tinyai_fuzz_examples,
+            fuzz_pixel_budget=option.tinyai_fuzz_pixel_budget,
             data_dir=_path(option.tinyai_data_dir),
             allow_missing_data=option.tinyai_allow_missing_data,
             ledger=session.ledger,
