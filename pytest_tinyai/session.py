@@ -1,4 +1,4 @@
-"""Run-wide state of one pytest process: options, specs, ledger, the per-process model cache and bench medians."""
+"""Run-wide state of one pytest process: options, specs, ledger, and the per-process model cache."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tinyai.bench import BenchMedians
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.declared import peek
 from pytest_tinyai.gate.ledger import Ledger
@@ -28,7 +27,6 @@ class TinyaiSession:
     ledger_error: str | None = None
     ledger_updates: list[str] = field(default_factory=list)
     models: dict[tuple[Path, int], ModelUnderTest] = field(default_factory=dict)
-    medians: BenchMedians = field(default_factory=BenchMedians)
     loaded: dict[Path, Registry] = field(default_factory=dict)
 
     @classmethod
