@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from _pytest.pathlib import bestrelpath
 
-from pytest_tinyai.bench import BenchFunction, bench_callable, budget_findings, resolution_label, timing_disabled
+from pytest_tinyai.bench import BenchFunction, bench_callable
 from pytest_tinyai.checks import CATALOGUE, Check
 from pytest_tinyai.declared import Declared, peek
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, printable
+from pytest_tinyai.latency_budget import budget_findings, budget_record, measure_budget
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.session import absolute, session_key
+from pytest_tinyai.timing import resolution_label
 
 REGISTRY_LEVEL = "registry.json"
 SELECTION_SEPARATOR = "::"
@@ -109,7 +111,7 @@ class RegistryFile(pytest.File):
         item = BenchFunction.from_parent(
             self,
             name=f"bench[{label}-{resolution_label(resolution)}]",
-            callobj=bench_callable(lambda: session.model(entry), resolution, session.medians),
+            callobj=bench_callable(lambda: session.model(entry), resolution),
         )
         _mark(item, "tinyai_bench", "bench", entry.id)
         return item
@@ -221,7 +223,7 @@ class LedgerOrphanItem(TinyaiItem):
 
 
 class BudgetItem(TinyaiItem):
-    """Asserts a relative latency budget from the medians the bench items measured in this run."""
+    """Decides a relative latency budget from its own paired, interleaved timing of both models."""
 
     def __init__(self, *, entry: Entry, budget: dict, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -231,6 +233,9 @@ class BudgetItem(TinyaiItem):
 
     def runtest(self) -> None:
         session = self.config.stash[session_key]
-        findings = budget_findings(self.entry.id, self.budget, session.medians, timing_disabled(self.config))
+        model = session.model(self.entry)
+        record = budget_record(model.id, self.budget, measure_budget(model, session.peers(model), self.budget))
+        self.user_properties.append(("tinyai_budget_result", record))
+        findings = budget_findings(record)
         if findings:
             raise ConformanceFailure("latency_budget", findings)

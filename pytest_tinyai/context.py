@@ -24,6 +24,7 @@ class CheckContext:
     max_loops: int = 16
     max_loop_trip_count: int = 1024
     fuzz_examples: int | None = None
+    fuzz_pixel_budget: int | None = None
     data_dir: Path | None = None
     allow_missing_data: bool = False
     reference_roots: tuple[str, ...] = ()

@@ -15,6 +15,16 @@ class DimRule:
     maximum: int
     multiple_of: int = 1
 
+    @property
+    def smallest(self) -> int:
+        """The smallest size the rule admits (may exceed maximum when none does)."""
+        return -(-self.minimum // self.multiple_of) * self.multiple_of
+
+    @property
+    def largest(self) -> int:
+        """The largest size the rule admits."""
+        return self.maximum // self.multiple_of * self.multiple_of
+
     def violation(self, value: int) -> str | None:
         if not self.minimum <= value <= self.maximum:
             return f"{value} is outside [{self.minimum}, {self.maximum}]"

@@ -80,3 +80,7 @@ class ModelUnderTest:
             except Exception as error:  # ORT raises its own Fail/InvalidGraph/RuntimeException types
                 raise NotChecked(self.id, f"onnxruntime cannot load the model: {error}") from error
         return self._sessions[opt_level]
+
+    def timing_session(self, opt_level: str = "all") -> ort.InferenceSession:
+        """An in-process ORT session to time (bench items, latency budgets): timings must not cross a process."""
+        return self.session(opt_level)

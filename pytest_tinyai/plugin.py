@@ -48,6 +48,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="hypothesis examples per fuzz property (default: the active hypothesis profile's max_examples)",
     )
     group.addoption(
+        "--tinyai-fuzz-pixel-budget",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the most pixels (product of the fuzzed dims) of a randomly drawn fuzz shape (default 65536 = 256x256)",
+    )
+    group.addoption(
         "--tinyai-data-dir",
         metavar="DIR",
         help="folder holding the gates' data folds by name (default: <registry folder>/folds)",

@@ -1,4 +1,4 @@
-"""The terminal summary: per-check outcomes, every evaluated gate, what was not evaluated or timed, ledger updates."""
+"""The terminal summary: per-check outcomes, every gate and latency budget, what was not evaluated or timed, ledger."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pytest_tinyai.paired import CONFIDENCE
 from pytest_tinyai.session import TinyaiSession
 
 CHECK_ORDER = ("registry", "opset", "allowlist", "resize", "contract", "parity", "fuzz", "gate", "thresholds", "bench")
@@ -24,6 +25,7 @@ class ConformanceReport:
         self.gates: dict[str, dict[str, Any]] = {}
         self.gates_not_evaluated: list[str] = []
         self.not_run: list[str] = []
+        self.budgets: list[dict[str, Any]] = []
         self.not_timed = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -37,11 +39,13 @@ class ConformanceReport:
             self.models.add(properties["tinyai_model"])
         if "tinyai_gate_result" in properties:
             self.gates[properties["tinyai_model"]] = properties["tinyai_gate_result"]
+        if "tinyai_budget_result" in properties:
+            self.budgets.append(properties["tinyai_budget_result"])
         if report.skipped and not hasattr(report, "wasxfail"):
             reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
             if check == "gate":
                 self.gates_not_evaluated.append(reason)
-            elif check in ("bench", "latency_budget"):
+            elif check == "bench":
                 self.not_timed += 1
             else:
                 self.not_run.append(reason)
@@ -58,9 +62,10 @@ class ConformanceReport:
             shown = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n or outcome in ("passed", "failed"))
             write(f"  {check:<15} {shown}")
         self._write_gates(terminalreporter)
+        self._write_budgets(terminalreporter)
         if self.not_timed:
             terminalreporter.write_line(
-                f"{self.not_timed} latency items NOT timed: pytest-benchmark is disabled under xdist or "
+                f"{self.not_timed} bench items NOT timed: pytest-benchmark is disabled under xdist or "
                 "--benchmark-disable; run them with -p no:xdist -m tinyai_bench",
                 red=True,
                 bold=True,
@@ -93,6 +98,21 @@ class ConformanceReport:
             )
             for reason in self.gates_not_evaluated:
                 terminalreporter.write_line(f"  {reason}", red=True)
+
+    def _write_budgets(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.budgets:
+            return
+        terminalreporter.write_line(
+            f"latency budgets (median ratio of interleaved pairs, {CONFIDENCE:.0%} bootstrap interval):"
+        )
+        for budget in sorted(self.budgets, key=lambda b: (b["model"], b["relative_to"], b["resolution"])):
+            interval = f"[{budget['low']:.3f}, {budget['high']:.3f}]"
+            terminalreporter.write_line(
+                f"  {budget['model']} vs {budget['relative_to']} at {budget['resolution']}: "
+                f"{budget['ratio']:.3f}x {interval} budget {budget['max_ratio']}x "
+                f"{budget['verdict']} ({budget['pairs']} pairs)",
+                red=budget["verdict"] != "pass",
+            )
 
 
 def _baseline_cell(gate: dict[str, Any]) -> str:

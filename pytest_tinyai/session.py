@@ -1,4 +1,4 @@
-"""Run-wide state of one pytest process: options, specs, ledger, the per-process model cache and bench medians."""
+"""Run-wide state of one pytest process: options, specs, ledger, and the per-process model cache."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tinyai.bench import BenchMedians
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.declared import peek
 from pytest_tinyai.gate.ledger import Ledger
@@ -31,7 +30,6 @@ class TinyaiSession:
     ledger_error: str | None = None
     ledger_updates: list[str] = field(default_factory=list)
     models: dict[tuple[Path, int], ModelUnderTest] = field(default_factory=dict)
-    medians: BenchMedians = field(default_factory=BenchMedians)
     loaded: dict[Path, Registry] = field(default_factory=dict)
     peer_models: dict[Path, dict[str, ModelUnderTest]] = field(default_factory=dict)
     selected: dict[Path, set[str]] = field(default_factory=dict)  # registry → item names given as arguments
@@ -57,6 +55,7 @@ class TinyaiSession:
             allowlist=allowlist,
             resize_contract=resize,
             fuzz_examples=option.tinyai_fuzz_examples,
+            fuzz_pixel_budget=option.tinyai_fuzz_pixel_budget,
             data_dir=_path(option.tinyai_data_dir),
             allow_missing_data=option.tinyai_allow_missing_data,
             reference_roots=tuple(config.getini("tinyai_reference_roots")),

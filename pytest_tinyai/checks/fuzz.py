@@ -4,6 +4,9 @@ Inside the contract the model must run, its outputs must follow the input's dims
 declared range and identical on a repeat. Outside it (a dim that breaks `multiple_of`) the plugin refuses
 the shape, and the model must really fail on it: a model that runs such a shape has a needlessly strict
 contract. Hypothesis shrinks any counterexample to the smallest failing shape.
+
+Fuzz is budgeted by cost, not by count (`fuzz_shapes`): the extremes and named shapes are explicit examples run
+once, the random draws stay under a pixel budget, and the repeat run is made only on shapes within that budget.
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
+from pytest_tinyai.checks.fuzz_shapes import (
+    DEFAULT_PIXEL_BUDGET,
+    budgeted_shapes,
+    coarser_sizes,
+    explicit_shapes,
+    pixels,
+)
 from pytest_tinyai.context import CheckContext
-from pytest_tinyai.contract import Contract, DimRule
+from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import Finding
 from pytest_tinyai.model import ModelUnderTest
-
-EXPLICIT_SHAPES = ((1080, 1920),)
 
 
 class ContractViolation(ValueError):
@@ -31,46 +39,6 @@ def run_within_contract(model: ModelUnderTest, contract: Contract, dims: dict[st
     if violations:
         raise ContractViolation(f"{model.id}: shape {dims} is outside the contract: {'; '.join(violations)}")
     return model.session().run(None, contract.make_inputs(dims))
-
-
-def valid_sizes(rule: DimRule) -> st.SearchStrategy[int]:
-    low = -(-rule.minimum // rule.multiple_of)
-    return st.integers(low, rule.maximum // rule.multiple_of).map(lambda k: k * rule.multiple_of)
-
-
-def invalid_sizes(rule: DimRule) -> st.SearchStrategy[int]:
-    """Sizes inside [min, max] that break multiple_of."""
-    step = rule.multiple_of
-    return (
-        st.tuples(st.integers(rule.minimum // step, rule.maximum // step), st.integers(1, step - 1))
-        .map(lambda pair: pair[0] * step + pair[1])
-        .filter(lambda size: rule.minimum <= size <= rule.maximum)
-    )
-
-
-def coarser_sizes(rule: DimRule) -> list[int]:
-    """Per prime p of multiple_of, the smallest size in [min, max] that is a multiple of multiple_of/p but not of
-    multiple_of: the sizes a contract one step too strict (e.g. 16 where the model needs 8) wrongly refuses."""
-    sizes = []
-    for prime in _prime_factors(rule.multiple_of):
-        step = rule.multiple_of // prime
-        start = -(-rule.minimum // step) * step
-        size = next((s for s in range(start, rule.maximum + 1, step) if s % rule.multiple_of), None)
-        if size is not None:
-            sizes.append(size)
-    return sizes
-
-
-def _prime_factors(number: int) -> list[int]:
-    factors, candidate = [], 2
-    while candidate * candidate <= number:
-        if number % candidate:
-            candidate += 1
-        else:
-            factors.append(candidate)
-            while number % candidate == 0:
-                number //= candidate
-    return [*factors, number] if number > 1 else factors
 
 
 def check_fuzz(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
@@ -102,17 +70,17 @@ def _describe(dims: dict[str, int]) -> str:
 
 
 def _inside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str, int], context) -> list[str]:
-    rules = contract.dims
-    strategy = st.fixed_dictionaries({symbol: valid_sizes(rule) for symbol, rule in rules.items()})
+    budget = context.fuzz_pixel_budget or DEFAULT_PIXEL_BUDGET
 
-    def prop(dims: dict[str, int]) -> None:
-        dims = {**fixed, **dims}
+    def prop(drawn: dict[str, int]) -> None:
+        dims = {**fixed, **drawn}
         try:
             first = run_within_contract(model, contract, dims)
         except Exception as error:  # onnxruntime raises its own error types
             raise AssertionError(f"fails at {_describe(dims)}, inside the contract: {_first_line(error)}") from None
-        second = model.session().run(None, contract.make_inputs(dims))
-        for spec, value, again in zip(contract.outputs, first, second, strict=True):
+        # the repeat check runs where it is cheap (every drawn shape); the costly extremes run once
+        again = model.session().run(None, contract.make_inputs(dims)) if pixels(drawn) <= budget else first
+        for spec, value, repeated in zip(contract.outputs, first, again, strict=True):
             expected = spec.concrete_shape(dims)
             assert value.shape == expected, (
                 f"'{spec.name}' is {list(value.shape)} at {_describe(dims)}, not {list(expected)}"
@@ -125,36 +93,20 @@ def _inside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str,
                     f"'{spec.name}' spans [{value.min():.6g}, {value.max():.6g}] at {_describe(dims)}, "
                     f"outside [{low}, {high}]"
                 )
-            assert np.array_equal(value, again), f"'{spec.name}' differs between two runs at {_describe(dims)}"
+            assert np.array_equal(value, repeated), f"'{spec.name}' differs between two runs at {_describe(dims)}"
 
-    test = given(strategy)(prop)
-    for explicit in _explicit_examples(rules):
+    test = given(budgeted_shapes(contract.dims, budget))(prop)
+    for explicit in explicit_shapes(contract.dims):
         test = example(explicit)(test)
     return _run(_settings(context)(test))
-
-
-def _explicit_examples(rules: dict[str, DimRule]) -> list[dict[str, int]]:
-    """The extremes of every dim together, and the named shapes (e.g. 1080 by 1920) that the contract admits."""
-    symbols = list(rules)
-    lowest = {symbol: -(-rule.minimum // rule.multiple_of) * rule.multiple_of for symbol, rule in rules.items()}
-    highest = {symbol: rule.maximum // rule.multiple_of * rule.multiple_of for symbol, rule in rules.items()}
-    examples = [lowest, highest]
-    if len(symbols) == 2:
-        first, second = symbols
-        examples += [{first: lowest[first], second: highest[second]}, {first: highest[first], second: lowest[second]}]
-        for height, width in EXPLICIT_SHAPES:
-            candidate = {first: height, second: width}
-            if all(not rules[s].violation(v) for s, v in candidate.items()):
-                examples.append(candidate)
-    return examples
 
 
 def _outside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str, int], context) -> list[str]:
     strict = {symbol: rule for symbol, rule in contract.dims.items() if rule.multiple_of > 1}
     if not strict:
         return []
-    valid = {symbol: valid_sizes(rule) for symbol, rule in contract.dims.items()}
-    strategies = [st.fixed_dictionaries({**valid, symbol: invalid_sizes(rule)}) for symbol, rule in strict.items()]
+    budget = context.fuzz_pixel_budget or DEFAULT_PIXEL_BUDGET
+    strategies = [budgeted_shapes(contract.dims, budget, broken=symbol) for symbol in strict]
 
     def prop(dims: dict[str, int]) -> None:
         dims = {**fixed, **dims}
@@ -177,7 +129,7 @@ def _outside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str
         )
 
     test = given(st.one_of(strategies))(prop)
-    lowest = {symbol: -(-rule.minimum // rule.multiple_of) * rule.multiple_of for symbol, rule in contract.dims.items()}
+    lowest = {symbol: rule.smallest for symbol, rule in contract.dims.items()}
     for symbol, rule in strict.items():
         for size in coarser_sizes(rule):
             test = example({**lowest, symbol: size})(test)

@@ -74,6 +74,14 @@ def channel_model(channel: str = "red", *, sigmoid: bool = True) -> onnx.ModelPr
     return _model(*_select("input", channel, sigmoid))
 
 
+def noisy_model() -> onnx.ModelProto:
+    """`channel_model`'s map replaced by fresh uniform noise in [0, 1) on every run: right shape and range, not
+    deterministic."""
+    nodes, weights = _select("input", "red")
+    nodes.append(helper.make_node("RandomUniformLike", ["map"], ["noise"], name="noise"))
+    return _model(nodes, weights, last="noise")
+
+
 def _pool_and_restore(kernel: Sequence[int], times: int) -> list[onnx.NodeProto]:
     """input → MaxPool(kernel, stride=kernel) x times → Resize(nearest, 'scales') → Add input → 'restored'."""
     nodes, source = [], "input"

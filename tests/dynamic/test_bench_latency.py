@@ -59,7 +59,7 @@ def test_each_declared_resolution_is_a_bench_item_grouped_by_resolution(pytester
     result.stdout.fnmatch_lines(["*benchmark '32x32': 2 tests*", "*bench?light-32x32?*", "*benchmark '48x64': 1 test*"])
 
 
-def test_a_relative_latency_budget_that_is_exceeded_fails(pytester, workspace):
+def test_a_relative_latency_budget_that_is_exceeded_fails_with_its_ratio_and_interval(pytester, workspace):
     add_light_and_heavy(workspace, heavy_budget=1.0)
     result = run_tinyai(pytester, "tinyai_bench")
     assert_clean_failure(result)
@@ -69,7 +69,7 @@ def test_a_relative_latency_budget_that_is_exceeded_fails(pytester, workspace):
         "latency_budget[heavy-64x64-vs-light]": "failed",
     }
     result.stdout.fnmatch_lines(
-        lines("heavy: median latency at 64x64 is ", "x light's, over the budget of 1.0x (", " ms vs ", " ms)")
+        lines("heavy: latency at 64x64 is ", "x light's (95% interval [", "interleaved pairs), over the budget of 1.0x")
     )
 
 
@@ -80,33 +80,56 @@ def test_a_relative_latency_budget_that_is_met_passes(pytester, workspace):
     assert result.ret == 0
 
 
-def test_a_budget_whose_bench_items_were_not_selected_fails_and_names_them(pytester, workspace):
-    add_light_and_heavy(workspace, heavy_budget=1.0)
-    result = run_tinyai(pytester, "tinyai_bench", "-k", "latency_budget")
-    assert_clean_failure(result)
+def test_the_summary_prints_every_budget_with_its_ratio_interval_and_decision(pytester, workspace):
+    add_light_and_heavy(workspace, light_budget=1.0)
+    result = run_tinyai(pytester, "tinyai_bench")
     result.stdout.fnmatch_lines(
-        lines("heavy: no median for bench[heavy-64x64], bench[light-64x64] in this run: select those bench items")
+        [
+            "latency budgets (median ratio of interleaved pairs, 95% bootstrap interval):",
+            *lines("light vs heavy at 64x64: 0.", "x [0.", "] budget 1.0x pass (30 pairs)"),
+        ]
     )
 
 
-def test_under_xdist_bench_items_are_skipped_and_the_summary_says_nothing_was_timed(pytester, workspace):
+def test_a_budget_item_selected_alone_times_both_models_itself(pytester, workspace):
     add_light_and_heavy(workspace, heavy_budget=1.0)
+    result = run_tinyai(pytester, "tinyai_bench", "-k", "latency_budget")
+    assert_clean_failure(result)
+    assert outcomes(result) == {"latency_budget[heavy-64x64-vs-light]": "failed"}
+    result.stdout.fnmatch_lines(lines("heavy: latency at 64x64 is ", "over the budget of 1.0x"))
+
+
+def test_a_budget_relative_to_a_model_the_registry_lacks_fails_in_one_line(pytester, workspace):
+    budget = latency((64, 64), budgets=[("ghost", (64, 64), 1.0)])
+    workspace.add("light", channel_model(), sidecar("light", latency=budget))
+    result = run_tinyai(pytester, "tinyai_bench", "-k", "latency_budget")
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("light: latency budget relative to 'ghost', which is not in this registry"))
+
+
+def test_under_xdist_bench_items_are_skipped_and_said_so_while_budgets_are_still_decided(pytester, workspace):
+    add_light_and_heavy(workspace, light_budget=1.0)
     result = pytester.runpytest_subprocess(
         "--tinyai-registry", "registry.json", "-m", "tinyai_bench", "-p", "no:cacheprovider", "-n", "2"
     )
     assert result.ret == 0, result.stdout.str()
-    result.assert_outcomes(skipped=3)
+    result.assert_outcomes(skipped=2, passed=1)
     result.stdout.fnmatch_lines(
-        lines("3 latency items NOT timed: pytest-benchmark is disabled under xdist", "-p no:xdist -m tinyai_bench")
+        lines("2 bench items NOT timed: pytest-benchmark is disabled under xdist", "-p no:xdist -m tinyai_bench")
     )
+    result.stdout.fnmatch_lines(lines("light vs heavy at 64x64: ", "pass"))
     assert_no_internals(result)
 
 
-def test_benchmark_disable_skips_the_bench_items_and_says_so(pytester, workspace):
+def test_benchmark_disable_skips_the_bench_items_and_says_so_while_budgets_are_still_decided(pytester, workspace):
     add_light_and_heavy(workspace, heavy_budget=1.0)
     result = run_tinyai(pytester, "tinyai_bench", "--benchmark-disable")
-    assert set(outcomes(result).values()) == {"skipped"}
-    result.stdout.fnmatch_lines(lines("3 latency items NOT timed"))
+    assert outcomes(result) == {
+        "bench[heavy-64x64]": "skipped",
+        "bench[light-64x64]": "skipped",
+        "latency_budget[heavy-64x64-vs-light]": "failed",
+    }
+    result.stdout.fnmatch_lines(lines("2 bench items NOT timed"))
 
 
 def test_not_tinyai_bench_deselects_bench_and_budget_items(pytester, workspace):

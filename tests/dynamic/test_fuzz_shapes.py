@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from dynamic_builders import (
@@ -11,6 +12,7 @@ from dynamic_builders import (
     dims,
     lines,
     multiple_of_8_model,
+    noisy_model,
     odd_height_crash_model,
     outcomes,
     run_tinyai,
@@ -134,3 +136,40 @@ def test_hypothesis_seed_makes_the_drawn_shapes_reproducible(pytester, workspace
         assert result.ret == 0, result.stdout.str()
         shapes.append(re.search(r"fuzz shapes: (.*)", result.stdout.str()).group(1))
     assert shapes[0] == shapes[1]
+
+
+def fuzzed_shapes(result) -> list[tuple[int, int]]:
+    """(H, W) of every shape fuzz asked the plugin to run, in order (needs COUNTING_CONFTEST)."""
+    calls = ast.literal_eval(re.search(r"fuzz shapes: (.*)", result.stdout.str()).group(1))
+    return [(dict(call)["H"], dict(call)["W"]) for call in calls]
+
+
+def test_drawn_shapes_stay_within_the_pixel_budget_and_only_the_corners_exceed_it(pytester, workspace):
+    pytester.makeconftest(COUNTING_CONFTEST)
+    workspace.add("clean", channel_model(), sidecar("clean", dim_rules=dims(1, 64)))
+    result = run_tinyai(pytester, "tinyai_fuzz", "--tinyai-fuzz-examples", "40", "--tinyai-fuzz-pixel-budget", "200")
+    assert result.ret == 0, result.stdout.str()
+    corners = {(1, 1), (64, 64), (1, 64), (64, 1)}
+    shapes = fuzzed_shapes(result)
+    assert corners <= set(shapes)
+    assert all(height * width <= 200 for height, width in shapes if (height, width) not in corners), shapes
+
+
+def test_the_extremes_of_every_dim_and_1080x1920_are_tried_and_the_all_max_corner_is_capped_at_1080p(
+    pytester, workspace
+):
+    pytester.makeconftest(COUNTING_CONFTEST)
+    workspace.add("clean", channel_model(), sidecar("clean", dim_rules=dims(1, 2048), nominal=256))
+    result = run_tinyai(pytester, "tinyai_fuzz", *FEW)
+    assert result.ret == 0, result.stdout.str()
+    shapes = fuzzed_shapes(result)
+    assert {(1, 1), (2048, 1), (1, 2048), (1080, 1920), (1440, 1440)} <= set(shapes)
+    assert max(height * width for height, width in shapes) == 1080 * 1920
+    assert shapes.count((1080, 1920)) == shapes.count((1440, 1440)) == 1
+
+
+def test_a_model_whose_output_changes_between_two_runs_is_flagged(pytester, workspace):
+    workspace.add("noisy", noisy_model(), sidecar("noisy", dim_rules=dims(1, 64)))
+    result = run_tinyai(pytester, "tinyai_fuzz", *FEW)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(lines("noisy: 'saliency_map' differs between two runs at H="))
