@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from pytest_tinyai.model import ModelUnderTest
 
 
+class FoldEscape(ValueError):
+    """A fold named by a sidecar resolves outside the registry folder."""
+
+
 @dataclass
 class CheckContext:
     allowlist: Allowlist
@@ -38,5 +42,15 @@ class CheckContext:
         return cls(allowlist=load_allowlist(), resize_contract=load_resize_contract())
 
     def fold_path(self, model: ModelUnderTest, fold_name: str) -> Path:
-        """Where a named data fold lives: --tinyai-data-dir, else the registry folder's folds/."""
-        return (self.data_dir or model.entry.folder / "folds") / fold_name
+        """Where a named data fold lives: --tinyai-data-dir, else the registry folder's folds/.
+
+        A fold in the registry folder is registry data: one that leads outside it (a `folds` link elsewhere)
+        raises FoldEscape.
+        """
+        if self.data_dir is not None:
+            return self.data_dir / fold_name
+        folder = model.entry.folder
+        path = folder / "folds" / fold_name
+        if path.exists() and not path.resolve().is_relative_to(folder.resolve()):
+            raise FoldEscape(f"fold '{fold_name}' leads outside the registry folder, to {path.resolve()}")
+        return path

@@ -12,6 +12,10 @@ This module is torch-free (numpy and Pillow only) so the conformance gate and th
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +28,10 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 MASK_SUFFIX = ".png"
 _SHOWN_STEMS = 5
+# A fold can arrive in a pull request: its files are read as untrusted data, within these bounds.
+MAX_SAMPLES = 50_000
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_IMAGE_PIXELS = 4096 * 4096
 
 
 class DatasetLayoutError(ValueError):
@@ -91,6 +99,12 @@ def find_samples(root: str | Path) -> list[Sample]:
         images[path.stem] = path
     if not images:
         raise DatasetLayoutError(f"{image_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    if len(images) > MAX_SAMPLES:
+        raise DatasetLayoutError(f"{image_dir}: {len(images):,} images, over the cap of {MAX_SAMPLES:,}")
+    inside = root.resolve()
+    for path in [*images.values(), *(mask_dir / (stem + MASK_SUFFIX) for stem in images)]:
+        if not path.resolve().is_relative_to(inside):
+            raise DatasetLayoutError(f"{path}: leads outside the dataset folder {root}")
     missing = [stem for stem in images if not (mask_dir / (stem + MASK_SUFFIX)).is_file()]
     if missing:
         shown = ", ".join(missing[:_SHOWN_STEMS]) + (", ..." if len(missing) > _SHOWN_STEMS else "")
@@ -101,9 +115,35 @@ def find_samples(root: str | Path) -> list[Sample]:
     return [Sample(stem, images[stem], mask_dir / (stem + MASK_SUFFIX)) for stem in sorted(images)]
 
 
+@contextmanager
+def open_image(path: str | Path) -> Iterator[Image.Image]:
+    """Open an image file as untrusted data: a regular file (never a FIFO or device) of at most MAX_FILE_BYTES,
+    whose header declares at most MAX_IMAGE_PIXELS, checked before anything is decoded.
+
+    Raises DatasetLayoutError naming the file otherwise, and for files Pillow cannot identify.
+    """
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError) as error:
+        raise DatasetLayoutError(f"{path}: cannot be read ({error})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DatasetLayoutError(f"{path}: not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise DatasetLayoutError(f"{path}: {info.st_size:,} bytes, over the cap of {MAX_FILE_BYTES:,}")
+    try:
+        image = Image.open(path)
+    except (OSError, Image.DecompressionBombError) as error:
+        raise DatasetLayoutError(f"{path}: not a readable image ({error})") from None
+    with image:
+        width, height = image.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise DatasetLayoutError(f"{path}: {width}x{height} pixels, over the cap of {MAX_IMAGE_PIXELS:,}")
+        yield image
+
+
 def load_image(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
     """Load an image as RGB uint8, shape (H, W, 3); ``size`` is (width, height), resized bilinearly."""
-    with Image.open(path) as image:
+    with open_image(path) as image:
         rgb = image.convert("RGB")
     if size is not None and rgb.size != tuple(size):
         rgb = rgb.resize(size, Image.Resampling.BILINEAR)
@@ -115,11 +155,15 @@ def load_mask(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarr
 
     ``size`` is (width, height); the grey mask is resized bilinearly before binarising.
     """
-    with Image.open(path) as image:
-        grey = image.convert("L")
+    grey = _grey(Path(path))
     if size is not None and grey.size != tuple(size):
         grey = grey.resize(size, Image.Resampling.BILINEAR)
     return (np.asarray(grey) > 127).astype(np.float32)
+
+
+def _grey(path: Path) -> Image.Image:
+    with open_image(path) as image:
+        return image.convert("L")
 
 
 def normalise(image: np.ndarray) -> np.ndarray:
@@ -138,10 +182,8 @@ def content_hash(root: str | Path) -> str:
     """
     digest = hashlib.sha256()
     for sample in find_samples(root):
-        with Image.open(sample.image_path) as image:
-            rgb = np.asarray(image.convert("RGB"))
-        with Image.open(sample.mask_path) as mask:
-            grey = np.asarray(mask.convert("L"))
+        rgb = load_image(sample.image_path)
+        grey = np.asarray(_grey(sample.mask_path))
         digest.update(f"{sample.stem}\0{rgb.shape}\0{grey.shape}\0".encode())
         digest.update(rgb.tobytes())
         digest.update(grey.tobytes())

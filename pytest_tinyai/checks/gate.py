@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pytest_tinyai.context import CheckContext
+from pytest_tinyai.context import CheckContext, FoldEscape
 from pytest_tinyai.findings import Finding, NotChecked, NotRun
 from pytest_tinyai.gate.evaluation import EvaluationError
 from pytest_tinyai.gate.ledger import record_problems
@@ -51,7 +51,11 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     _status_problems(model, gate, context, report)
 
     fold_name, pinned = gate["fold"]["name"], gate["fold"]["content_sha256"]
-    fold_root = context.fold_path(model, fold_name)
+    try:
+        fold_root = context.fold_path(model, fold_name)
+    except FoldEscape as escape:
+        report(str(escape))
+        return findings
     if not fold_root.is_dir():
         if context.allow_missing_data:
             raise MissingData(model.id, "gate", f"fold '{fold_name}' is missing at {fold_root}")

@@ -9,8 +9,9 @@ imported inside the check, after require_torch, so the plugin itself loads witho
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-from pytest_tinyai.context import CheckContext
+from pytest_tinyai.context import CheckContext, FoldEscape
 from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import Finding, NotRun
 from pytest_tinyai.model import OPT_LEVELS, ModelUnderTest
@@ -68,6 +69,15 @@ def parity_cases(model: ModelUnderTest, contract: Contract, context: CheckContex
     """Random-normal cases at contract shapes, plus images of the eval fold when the gate names one that exists."""
     cases = random_cases(contract)
     fold = model.sidecar.get("gate", {}).get("fold", {}).get("name")
-    if fold is not None and context.fold_path(model, fold).is_dir():
-        cases += image_cases(contract, context.fold_path(model, fold))
+    if fold is not None and (root := _fold_root(model, fold, context)) is not None:
+        cases += image_cases(contract, root)
     return cases
+
+
+def _fold_root(model: ModelUnderTest, fold: str, context: CheckContext) -> Path | None:
+    """The gate's fold if it is there to draw images from (one that escapes the folder fails the gate instead)."""
+    try:
+        root = context.fold_path(model, fold)
+    except FoldEscape:
+        return None
+    return root if root.is_dir() else None
