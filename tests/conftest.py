@@ -27,3 +27,10 @@ def run_tinyai(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]:
         return run_in_process(pytester, "--tinyai-registry", str(path), "-m", CORE_CHECKS, *args)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def inner_runs_are_not_xdist_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest-benchmark disables itself (and warns) when PYTEST_XDIST_WORKER is set, as it is while these tests
+    run under -n: the inner pytester runs are not distributed, so they must behave like a plain run."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)

@@ -6,13 +6,6 @@ import pytest
 from dynamic_builders import Workspace
 
 
-@pytest.fixture(autouse=True)
-def inner_runs_are_not_xdist_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pytest-benchmark disables itself (and warns) when PYTEST_XDIST_WORKER is set, as it is while these tests
-    run under -n: the inner pytester runs are not distributed, so they must behave like a plain run."""
-    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-
-
 @pytest.fixture
 def workspace(pytester: pytest.Pytester) -> Workspace:
     """An empty registry folder: pytester's directory (registry.json, models, folds/, ledger.json)."""
