@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from pytest_tinyai.gate.evaluation import FoldEvaluations
 from pytest_tinyai.gate.ledger import Ledger
+from pytest_tinyai.kinds import BUILTIN_KINDS, ModelKind
+from pytest_tinyai.metrics import BUILTIN_METRICS, Metric
 from pytest_tinyai.specs import Allowlist, ResizeContract, load_allowlist, load_resize_contract
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ class CheckContext:
     data_dir: Path | None = None
     allow_missing_data: bool = False
     reference_roots: tuple[str, ...] = ()
+    kinds: dict[str, ModelKind] = field(default_factory=lambda: {kind.name: kind for kind in BUILTIN_KINDS})
+    metrics: dict[str, Metric] = field(default_factory=lambda: {metric.name: metric for metric in BUILTIN_METRICS})
     ledger: Ledger | None = None
     evaluations: FoldEvaluations = field(default_factory=FoldEvaluations)
     gate_results: dict[str, GateResult] = field(default_factory=dict)

@@ -33,12 +33,48 @@ class DimRule:
         return None
 
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+IMAGE_LAYOUTS = ("NCHW", "NHWC")
+DEFAULT_KIND = "saliency_map"
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """How 8-bit pixels become the input: (pixel / scale - mean) / std, per channel. Undeclared means ImageNet's."""
+
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+    scale: float = 255.0
+
+    def apply(self, pixels: np.ndarray) -> np.ndarray:
+        """(H, W, C) uint8 → (H, W, C) float32, normalised."""
+        mean = np.asarray(self.mean, dtype=np.float32)
+        std = np.asarray(self.std, dtype=np.float32)
+        return (pixels.astype(np.float32) / np.float32(self.scale) - mean) / std
+
+
 @dataclass(frozen=True)
 class TensorSpec:
     name: str
     dtype: str
     shape: tuple[int | str, ...]
     value_range: tuple[float, float] | None = None
+    layout: str = "NCHW"
+    normalisation: Normalisation = Normalisation()
+
+    @property
+    def spatial_axes(self) -> tuple[int, int]:
+        """The (height, width) axes of an image input in its layout."""
+        return (2, 3) if self.layout == "NCHW" else (1, 2)
+
+    def image_feed(self, pixels: np.ndarray) -> np.ndarray:
+        """One (H, W, C) uint8 image as this input declares it: normalised, in its layout, batch of one, its dtype."""
+        if self.layout not in IMAGE_LAYOUTS:
+            raise ValueError(f"'{self.name}' declares layout {self.layout}; images feed {' or '.join(IMAGE_LAYOUTS)}")
+        normalised = self.normalisation.apply(pixels)
+        arranged = normalised.transpose(2, 0, 1) if self.layout == "NCHW" else normalised
+        return np.ascontiguousarray(arranged[np.newaxis], dtype=self.dtype)
 
     @property
     def element_type(self) -> int:
@@ -54,12 +90,20 @@ class Contract:
     outputs: tuple[TensorSpec, ...]
     dims: dict[str, DimRule]
     nominal: dict[str, int]
+    kind: str = DEFAULT_KIND  # the model kind: how fold samples become feeds and outputs become predictions
 
     @classmethod
     def from_sidecar(cls, block: dict[str, Any]) -> Contract:
         def tensor(spec: dict[str, Any]) -> TensorSpec:
             value_range = tuple(spec["range"]) if "range" in spec else None
-            return TensorSpec(spec["name"], spec["dtype"], tuple(spec["shape"]), value_range)
+            declared = spec.get("normalisation")
+            normalisation = (
+                Normalisation(tuple(declared["mean"]), tuple(declared["std"]), declared.get("scale", 255.0))
+                if declared
+                else Normalisation()
+            )
+            layout = spec.get("layout", "NCHW")
+            return TensorSpec(spec["name"], spec["dtype"], tuple(spec["shape"]), value_range, layout, normalisation)
 
         dims = {
             name: DimRule(rule["min"], rule["max"], rule.get("multiple_of", 1))
@@ -70,6 +114,7 @@ class Contract:
             tuple(map(tensor, block["outputs"])),
             dims,
             dict(block.get("nominal", {})),
+            block.get("kind", DEFAULT_KIND),
         )
 
     @property

@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from pytest_tinyai.contract import Normalisation
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 MASK_SUFFIX = ".png"
@@ -168,10 +167,7 @@ def _grey(path: Path) -> Image.Image:
 
 def normalise(image: np.ndarray) -> np.ndarray:
     """Turn an RGB uint8 (H, W, 3) image into float32 (3, H, W), scaled to [0, 1] and ImageNet-normalised."""
-    scaled = image.astype(np.float32) / 255.0
-    mean = np.asarray(IMAGENET_MEAN, dtype=np.float32)
-    std = np.asarray(IMAGENET_STD, dtype=np.float32)
-    return ((scaled - mean) / std).transpose(2, 0, 1).copy()
+    return np.ascontiguousarray(Normalisation().apply(image).transpose(2, 0, 1))
 
 
 def content_hash(root: str | Path) -> str:

@@ -1,7 +1,9 @@
-"""Score a saliency model on a dataset fold: mean per-image IoU at 0.5 of whatever callable runs the model.
+"""Score a model on a dataset fold: its kind turns samples into feeds and outputs into predictions, its metric
+turns predictions and truths into one number.
 
-The model is any ``run(x) -> y`` with x float32 (1, 3, H, W) ImageNet-normalised and y (1, 1, H, W)
-probabilities, so an onnxruntime session and a PyTorch module are scored by the same code.
+`score_fold` is what the gate uses (any kind, any metric, through onnxruntime); `evaluate_fold` is the
+trainers' saliency shortcut over any ``run(x) -> y`` (an onnxruntime session or a PyTorch module alike), at
+the images' own size or resized.
 """
 
 from __future__ import annotations
@@ -13,21 +15,40 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pytest_tinyai.dataset import find_samples, load_image, load_mask, normalise
-from pytest_tinyai.metrics import image_iou
+from pytest_tinyai.contract import Contract, TensorSpec
+from pytest_tinyai.dataset import find_samples, load_image, load_mask
+from pytest_tinyai.kinds import ModelKind
+from pytest_tinyai.metrics import Metric, mean_iou
 
 if TYPE_CHECKING:
     import onnxruntime
 
 Runner = Callable[[np.ndarray], np.ndarray]
+IMAGENET_IMAGE = TensorSpec("x", "float32", (1, 3, "H", "W"))  # the trainers' input: ImageNet-normalised NCHW
 
 
 @dataclass(frozen=True)
 class FoldScore:
-    """Mean per-image IoU at threshold 0.5 over ``n`` images."""
+    """A metric's value over ``n`` samples."""
 
-    iou: float
+    value: float
     n: int
+
+
+def score_fold(
+    run: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]],
+    kind: ModelKind,
+    metric: Metric,
+    contract: Contract,
+    fold_root: Path,
+) -> FoldScore:
+    """Run every sample of the fold through ``run`` (feeds → outputs by name) and score the predictions."""
+    samples = kind.samples(fold_root)
+    predictions, truths = [], []
+    for sample in samples:
+        predictions.append(kind.prediction(run(kind.feeds(sample, contract)), contract))
+        truths.append(kind.truth(sample))
+    return FoldScore(metric.score(predictions, truths), len(samples))
 
 
 def evaluate_fold(run: Runner, fold_root: str | Path, size: tuple[int, int] | None = None) -> FoldScore:
@@ -35,12 +56,12 @@ def evaluate_fold(run: Runner, fold_root: str | Path, size: tuple[int, int] | No
 
     ``size`` is (width, height) to resize images and masks to; None keeps each image's own size.
     """
-    scores = []
+    probs, masks = [], []
     for sample in find_samples(fold_root):
-        x = normalise(load_image(sample.image_path, size))[np.newaxis]
-        prob = np.asarray(run(x), dtype=np.float32)
-        scores.append(image_iou(prob.reshape(prob.shape[-2:]), load_mask(sample.mask_path, size)))
-    return FoldScore(iou=float(np.mean(scores)), n=len(scores))
+        prob = np.asarray(run(IMAGENET_IMAGE.image_feed(load_image(sample.image_path, size))), dtype=np.float32)
+        probs.append(prob.reshape(prob.shape[-2:]))
+        masks.append(load_mask(sample.mask_path, size))
+    return FoldScore(mean_iou(probs, masks), len(probs))
 
 
 def session_runner(session: onnxruntime.InferenceSession) -> Runner:

@@ -1,8 +1,15 @@
-"""Saliency metrics on numpy arrays (torch-free): per-image IoU of a thresholded map against a binary mask."""
+"""Metrics by name: what the gate measures a model with on its fold (torch-free, numpy only).
+
+A metric takes the predictions and truths a model kind produced for every sample of a fold and returns one
+number, higher is better. Plugins and conftests add metrics through the `pytest_tinyai_metrics` hook (see
+`hookspec`); a sidecar's `gate.metric` must name a registered one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,3 +32,17 @@ def mean_iou(probs: Iterable[np.ndarray], masks: Iterable[np.ndarray], threshold
     if not scores:
         raise ValueError("mean_iou of no images")
     return float(np.mean(scores))
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named score of a fold: `score(predictions, truths)`, higher is better."""
+
+    name: str
+    description: str
+    score: Callable[[Sequence[Any], Sequence[Any]], float]
+
+
+BUILTIN_METRICS: tuple[Metric, ...] = (
+    Metric("mean_iou@0.5", "per-image IoU of the map thresholded at 0.5, averaged over the fold", mean_iou),
+)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pytest_tinyai.context import CheckContext, FoldEscape
+from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import Finding, NotChecked, NotRun
 from pytest_tinyai.gate.evaluation import EvaluationError
 from pytest_tinyai.gate.ledger import record_problems
@@ -64,21 +65,28 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
             "--tinyai-allow-missing-data to skip the gate loudly)"
         )
         return findings
+    metric = context.metrics.get(gate["metric"])
+    if metric is None:
+        report(f"metric '{gate['metric']}' is not a registered metric ({', '.join(sorted(context.metrics))})")
+        return findings
     try:
-        actual = context.evaluations.content_hash(fold_root)
+        kind = context.kinds.get(Contract.from_sidecar(model.contract).kind) if model.contract else None
+        if kind is None:
+            raise EvaluationError(f"'{model.id}' has no registered model kind to read fold '{fold_name}' with")
+        actual = context.evaluations.content_hash(fold_root, kind)
         if actual != pinned:
             report(
                 f"fold '{fold_name}' content hash is {actual}, the gate pins {pinned}: not evaluated on a changed fold"
             )
             return findings
-        measured = context.evaluations.score(model, fold_root).iou
+        measured = context.evaluations.score(model, fold_root, context.kinds, metric).value
     except EvaluationError as error:
         report(f"gate not evaluated: {error}")
         return findings
     baseline_id = gate.get("baseline")
     baseline_measured = None
     if baseline_id is not None:
-        baseline_measured = _baseline_score(model, baseline_id, fold_root, context, report)
+        baseline_measured = _baseline_score(model, baseline_id, fold_root, metric, context, report)
         if baseline_measured is not None and measured < baseline_measured:
             report(
                 f"{gate['metric']} {measured:.4f} < baseline {baseline_id} {baseline_measured:.4f} "
@@ -101,13 +109,13 @@ def gate_summary(model: ModelUnderTest, context: CheckContext) -> dict[str, Any]
     return None if result is None else {**asdict(result), "margin": result.margin}
 
 
-def _baseline_score(model, baseline_id, fold_root, context, report) -> float | None:
+def _baseline_score(model, baseline_id, fold_root, metric, context, report) -> float | None:
     baseline = context.peers(model).get(baseline_id)
     if baseline is None:
         report(f"baseline '{baseline_id}' is not a model of this registry")
         return None
     try:
-        return context.evaluations.score(baseline, fold_root).iou
+        return context.evaluations.score(baseline, fold_root, context.kinds, metric).value
     except NotChecked as error:
         report(f"baseline '{baseline_id}' cannot be evaluated: {error.reason}")
         return None

@@ -1,4 +1,4 @@
-"""Fold evaluations shared within a run: each fold hashed once, each model scored once per fold."""
+"""Fold evaluations shared within a run: each fold hashed once per kind, each model scored once per fold and metric."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from pytest_tinyai.dataset import content_hash
+from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import NotChecked
-from pytest_tinyai.fold_eval import FoldScore, evaluate_fold, session_runner
+from pytest_tinyai.fold_eval import FoldScore, score_fold
+from pytest_tinyai.kinds import ModelKind
+from pytest_tinyai.metrics import Metric
 from pytest_tinyai.model import ModelUnderTest
 
 T = TypeVar("T")
@@ -20,35 +22,54 @@ class EvaluationError(Exception):
 
 @dataclass
 class FoldEvaluations:
-    hashes: dict[Path, str | EvaluationError] = field(default_factory=dict)
-    scores: dict[tuple[Path, Path], FoldScore | EvaluationError] = field(default_factory=dict)
+    hashes: dict[tuple[Path, str], str | EvaluationError] = field(default_factory=dict)
+    scores: dict[tuple[Path, Path, str], FoldScore | EvaluationError] = field(default_factory=dict)
 
-    def content_hash(self, fold_root: Path) -> str:
-        """The fold's content hash (raises EvaluationError when it is not a readable fold)."""
-        if fold_root not in self.hashes:
+    def content_hash(self, fold_root: Path, kind: ModelKind) -> str:
+        """The fold's content hash as the kind reads it (raises EvaluationError when it cannot be read)."""
+        key = (fold_root, kind.name)
+        if key not in self.hashes:
             try:
-                self.hashes[fold_root] = content_hash(fold_root)
+                self.hashes[key] = kind.content_hash(fold_root)
             except (OSError, ValueError) as error:  # DatasetLayoutError, unreadable or undecodable images
                 why = _first_line(error)
-                self.hashes[fold_root] = EvaluationError(f"fold '{fold_root.name}' cannot be read: {why}")
-        return _value(self.hashes[fold_root])
+                self.hashes[key] = EvaluationError(f"fold '{fold_root.name}' cannot be read: {why}")
+        return _value(self.hashes[key])
 
-    def score(self, model: ModelUnderTest, fold_root: Path) -> FoldScore:
-        """The model's mean per-image IoU@0.5 on the fold, through onnxruntime, computed once per run.
+    def score(self, model: ModelUnderTest, fold_root: Path, kinds: dict[str, ModelKind], metric: Metric) -> FoldScore:
+        """The model's `metric` on the fold, read through its contract's kind and run by onnxruntime, once per run.
 
         Raises NotChecked if the model is untrusted, EvaluationError if it cannot be run or scored on the fold.
         """
-        key = (model.onnx_path, fold_root)
+        key = (model.onnx_path, fold_root, metric.name)
         if key not in self.scores:
-            runner = session_runner(model.session())
             try:
-                self.scores[key] = evaluate_fold(runner, fold_root)
+                contract, kind = _contract_and_kind(model, kinds)
+                ort_session = model.session()
+                names = [output.name for output in ort_session.get_outputs()]
+
+                def run(feeds: dict) -> dict:
+                    return dict(zip(names, ort_session.run(None, feeds), strict=True))
+
+                self.scores[key] = score_fold(run, kind, metric, contract, fold_root)
             except NotChecked:
                 raise
+            except EvaluationError as error:
+                self.scores[key] = error
             except Exception as error:  # onnxruntime's own error types, a map/mask shape mismatch, a bad image
                 why = f"{type(error).__name__}: {_first_line(error)}"
                 self.scores[key] = EvaluationError(f"'{model.id}' cannot be scored on fold '{fold_root.name}': {why}")
         return _value(self.scores[key])
+
+
+def _contract_and_kind(model: ModelUnderTest, kinds: dict[str, ModelKind]) -> tuple[Contract, ModelKind]:
+    if model.contract is None:
+        raise EvaluationError(f"'{model.id}' declares no contract: the fold cannot be fed to it")
+    contract = Contract.from_sidecar(model.contract)
+    if contract.kind not in kinds:
+        known = ", ".join(sorted(kinds))
+        raise EvaluationError(f"'{model.id}' declares model kind '{contract.kind}', not a registered kind ({known})")
+    return contract, kinds[contract.kind]
 
 
 def _value(cached: T | EvaluationError) -> T:

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from pytest_tinyai.contract import Contract, TensorSpec
-from pytest_tinyai.dataset import DatasetLayoutError, find_samples, load_image, normalise
+from pytest_tinyai.contract import IMAGE_LAYOUTS, Contract, TensorSpec
+from pytest_tinyai.dataset import DatasetLayoutError, find_samples, load_image, open_image
 from pytest_tinyai.parity import ParityError
 from pytest_tinyai.parity.shapes import SIDE_CAP, parity_shapes, valid_sizes
 
@@ -38,30 +37,30 @@ def random_cases(contract: Contract, seed: int = 0) -> list[Case]:
 
 
 def image_cases(contract: Contract, fold_root: Path, limit: int = FOLD_IMAGES) -> list[Case]:
-    """The first ``limit`` images of the fold (by stem), ImageNet-normalised and resized to a valid size near
-    their own, at most SIDE_CAP a side. The contract must take one image input shaped (1, 3, H, W)."""
-    if len(contract.inputs) != 1 or len(contract.inputs[0].shape) != 4 or contract.inputs[0].shape[:2] != (1, 3):
-        raise ParityError(f"fold images cannot feed the contract's inputs {[list(s.shape) for s in contract.inputs]}")
+    """The first ``limit`` images of the fold (by stem), normalised and laid out as the input declares, resized to
+    a valid size near their own, at most SIDE_CAP a side. The contract must take one three-channel image input."""
     spec = contract.inputs[0]
+    if len(contract.inputs) != 1 or len(spec.shape) != 4 or spec.layout not in IMAGE_LAYOUTS:
+        raise ParityError(f"fold images cannot feed the contract's inputs {[list(s.shape) for s in contract.inputs]}")
     try:
         samples = find_samples(fold_root)[:limit]
+        cases = []
+        for sample in samples:
+            with open_image(sample.image_path) as image:
+                width, height = image.size
+            dims = _fitted_dims(contract, spec, height, width)
+            size = [spec.concrete_shape(dims)[axis] for axis in spec.spatial_axes]
+            pixels = spec.image_feed(load_image(sample.image_path, (size[1], size[0])))
+            cases.append(Case(f"fold image '{sample.stem}'", dims, {spec.name: pixels}))
     except DatasetLayoutError as error:
         raise ParityError(f"the eval fold cannot be read: {error}") from error
-    cases = []
-    for sample in samples:
-        with Image.open(sample.image_path) as image:
-            width, height = image.size
-        dims = _fitted_dims(contract, spec, height, width)
-        size = spec.concrete_shape(dims)[2:]
-        pixels = normalise(load_image(sample.image_path, (size[1], size[0])))[np.newaxis]
-        cases.append(Case(f"fold image '{sample.stem}'", dims, {spec.name: pixels.astype(spec.dtype)}))
     return cases
 
 
 def _fitted_dims(contract: Contract, spec: TensorSpec, height: int, width: int) -> dict[str, int]:
     """The contract's dims with the input's H and W symbols set to the valid sizes nearest the image's own."""
     dims = dict(contract.nominal)
-    for axis, value in ((2, height), (3, width)):
+    for axis, value in zip(spec.spatial_axes, (height, width), strict=True):
         symbol = spec.shape[axis]
         if isinstance(symbol, str):
             sizes = valid_sizes(contract.dims[symbol]) if symbol in contract.dims else range(1, SIDE_CAP + 1)

@@ -6,6 +6,7 @@ Every test here writes a ledger in step with the sidecars, so only the rule unde
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -261,3 +262,15 @@ def test_a_baseline_that_cannot_run_the_fold_images_fails_the_gated_model_clearl
     assert_clean_failure(result)
     result.stdout.fnmatch_lines(lines("v2: baseline 'v1' cannot be evaluated: 'v1' cannot be scored on fold"))
     result.stdout.fnmatch_lines(lines("v2", "0.7500", "v1 unmeasured", FOLD))
+
+
+def test_the_gate_feeds_images_normalised_as_the_contract_declares(pytester, workspace, fold_hash):
+    """Under ImageNet's normalisation the red model finds every object (IoU 1.0); under the declared one
+    ((pixel / 255 - 1) / 1) a full-red pixel becomes 0, the sigmoid stays at 0.5 and nothing is found (IoU 0.0)."""
+    block = workspace.add_gated("v1", "red", fold_hash=fold_hash, claimed=0.0, floor=0.0)
+    document = json.loads((workspace.root / "v1.json").read_text())
+    document["contract"]["inputs"][0]["normalisation"] = {"mean": [1.0, 1.0, 1.0], "std": [1.0, 1.0, 1.0]}
+    (workspace.root / "v1.json").write_text(json.dumps(document))
+    workspace.write_ledger({"v1": ledger_record(block)})
+    result = run_gate(pytester)
+    assert outcomes(result) == {"gate[v1]": "passed"}

@@ -48,5 +48,5 @@ def test_fold_score_runs_each_normalised_image_and_averages_iou(tmp_path):
         return out
 
     score = evaluate_fold(run, tmp_path)
-    assert (score.n, score.iou) == (2, pytest.approx(0.5))
+    assert (score.n, score.value) == (2, pytest.approx(0.5))
     assert seen == [(np.float32, (1, 3, 8, 16))] * 2

@@ -18,7 +18,8 @@ import onnx
 import onnxruntime as ort
 from torch import nn
 
-from pytest_tinyai.dataset import IMAGENET_MEAN, IMAGENET_STD, content_hash
+from pytest_tinyai.contract import IMAGENET_MEAN, IMAGENET_STD
+from pytest_tinyai.dataset import content_hash
 from pytest_tinyai.fold_eval import evaluate_fold, session_runner
 from pytest_tinyai.registry import schema_errors
 from pytest_tinyai.registry_writer import atomic_write_bytes, dump_json, updated_registry, write_registry
@@ -92,7 +93,7 @@ def eval_fold_record(onnx_path: Path, fold_root: Path) -> dict[str, Any]:
     """Score the ONNX file on the held-out fold at each image's own size: name, content hash, IoU, n."""
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     score = evaluate_fold(session_runner(session), fold_root)
-    return {"name": fold_root.name, "content_sha256": content_hash(fold_root), "iou": score.iou, "n": score.n}
+    return {"name": fold_root.name, "content_sha256": content_hash(fold_root), "iou": score.value, "n": score.n}
 
 
 def build_sidecar(artefact: Artefact, training: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
