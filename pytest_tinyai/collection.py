@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from _pytest.pathlib import bestrelpath
 
+from pytest_tinyai import properties as keys
 from pytest_tinyai.bench import BenchFunction, bench_callable
 from pytest_tinyai.checks import CATALOGUE, Check
 from pytest_tinyai.declared import Declared, peek
-from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, printable
+from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, as_result, printable
 from pytest_tinyai.latency_budget import budget_findings, budget_record, measure_budget
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.session import absolute, session_key
@@ -126,9 +127,9 @@ def _labels(entries: tuple[Entry, ...]) -> dict[int, str]:
 
 def _mark(item: pytest.Item, marker: str, check: str, model_id: str | None) -> None:
     item.add_marker(marker)
-    item.user_properties.append(("tinyai_check", check))
+    item.user_properties.append((keys.CHECK, check))
     if model_id is not None:
-        item.user_properties.append(("tinyai_model", model_id))
+        item.user_properties.append((keys.MODEL, model_id))
 
 
 class TinyaiItem(pytest.Item):
@@ -163,12 +164,14 @@ class CheckItem(TinyaiItem):
         self.check = check
         self.entry = entry
         _mark(self, check.marker, check.name, entry.id)
-        if check.name == "gate":
-            if self.config.pluginmanager.hasplugin("xdist"):
-                self.add_marker(pytest.mark.xdist_group("tinyai-gate"))
+        if check.xdist_group and self.config.pluginmanager.hasplugin("xdist"):
+            self.add_marker(pytest.mark.xdist_group(check.xdist_group))
+        if check.xfail_when_proposed:
             self._mark_proposed(declared)
 
     def _mark_proposed(self, declared: Declared) -> None:
+        """A `proposed` model whose gate records `gate_failed` runs as a strict xfail: green while it fails, red
+        (asking for its promotion) once it passes."""
         gate = declared.get("gate")
         if declared.get("status") == "proposed" and isinstance(gate, dict) and gate.get("gate_failed"):
             reason = (
@@ -183,7 +186,7 @@ class CheckItem(TinyaiItem):
             raise NotChecked(self.entry.id, f"configuration error: {session.config_error}")
         model = session.model(self.entry)
         try:
-            findings = self.check.run(model, session.context)
+            result = as_result(self.check.run(model, session.context))
         except NotRun as declined:
             pytest.skip(str(declined))
         except NotChecked:
@@ -196,11 +199,10 @@ class CheckItem(TinyaiItem):
             raise NotChecked(
                 self.entry.id, f"the {self.check.name} check crashed: {type(error).__name__}: {error} (at {where})"
             ) from None
-        finally:
-            if self.check.summary is not None and (record := self.check.summary(model, session.context)):
-                self.user_properties.append((f"tinyai_{self.check.name}_result", record))
-        if findings:
-            raise ConformanceFailure(self.check.name, findings)
+        if result.record is not None:
+            self.user_properties.append((keys.result(self.check.name), result.record))
+        if result.findings:
+            raise ConformanceFailure(self.check.name, result.findings)
 
 
 class LedgerOrphanItem(TinyaiItem):
@@ -235,7 +237,7 @@ class BudgetItem(TinyaiItem):
         session = self.config.stash[session_key]
         model = session.model(self.entry)
         record = budget_record(model.id, self.budget, measure_budget(model, session.peers(model), self.budget))
-        self.user_properties.append(("tinyai_budget_result", record))
+        self.user_properties.append((keys.result("latency_budget"), record))
         findings = budget_findings(record)
         if findings:
             raise ConformanceFailure("latency_budget", findings)

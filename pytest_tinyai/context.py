@@ -14,7 +14,6 @@ from pytest_tinyai.metrics import BUILTIN_METRICS, Metric
 from pytest_tinyai.specs import Allowlist, ResizeContract, load_allowlist, load_resize_contract
 
 if TYPE_CHECKING:
-    from pytest_tinyai.checks.gate import GateResult
     from pytest_tinyai.model import ModelUnderTest
 
 
@@ -38,7 +37,6 @@ class CheckContext:
     metrics: dict[str, Metric] = field(default_factory=lambda: {metric.name: metric for metric in BUILTIN_METRICS})
     ledger: Ledger | None = None
     evaluations: FoldEvaluations = field(default_factory=FoldEvaluations)
-    gate_results: dict[str, GateResult] = field(default_factory=dict)
     peers: Callable[[ModelUnderTest], dict[str, ModelUnderTest]] = field(default=lambda model: {})
 
     @classmethod

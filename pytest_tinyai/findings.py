@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 MAX_SHOWN = 500  # characters of one registry-supplied text in a line of output
 
@@ -26,6 +27,18 @@ class Finding:
     def render(self) -> str:
         where = f" (in {printable(self.scope)})" if self.scope else ""
         return f"{printable(self.model_id)}: {printable(self.message)}{where}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a check returns: its findings (empty when the model passes) and what it measured, if anything."""
+
+    findings: list[Finding]
+    record: dict[str, Any] | None = None
+
+
+def as_result(outcome: list[Finding] | CheckResult) -> CheckResult:
+    return outcome if isinstance(outcome, CheckResult) else CheckResult(list(outcome))
 
 
 class ConformanceFailure(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import jsonschema
 
+from pytest_tinyai.registry_formats import RegistryFormat, adapt
 from pytest_tinyai.specs import json_schema
 from pytest_tinyai.strict_json import MAX_DOCUMENT_BYTES, JsonProblem, parse_json_located, read_bounded
 
@@ -70,17 +72,21 @@ class Registry:
     schema_version: int | None = None
 
 
-def load_registry(path: Path) -> Registry:
-    """Read a registry; a problem inside one entry (duplicate key, non-finite number) fails that entry alone."""
+def load_registry(path: Path, formats: Sequence[RegistryFormat] = ()) -> Registry:
+    """Read a registry, in the runtime's format or one of `formats`; a problem inside one entry (duplicate key,
+    non-finite number) fails that entry alone."""
     try:
         document, located = parse_json_located(read_bounded(path, MAX_DOCUMENT_BYTES, "registry"), "registry")
+        document, adapted_from = adapt(document, formats)
     except JsonProblem as problem:
         return Registry(path, (str(problem),))
+    except Exception as error:  # a registered format's adapter is plugin code: its failure is this file's problem
+        return Registry(path, (f"registry cannot be adapted to the runtime's format: {type(error).__name__}: {error}",))
     by_entry: dict[int, list[str]] = {}
     file_problems = []
     for json_path, message in located:
         match = ENTRY_PATH.match(json_path)
-        if match and isinstance(document.get("models"), list):
+        if match and adapted_from is None and isinstance(document.get("models"), list):
             by_entry.setdefault(int(match["index"]), []).append(f"entry{match['rest']}: {message}")
         else:
             file_problems.append(f"registry {json_path}: {message}")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pytest_tinyai import properties as keys
 from pytest_tinyai.paired import CONFIDENCE
 from pytest_tinyai.session import TinyaiSession
 
@@ -30,17 +31,17 @@ class ConformanceReport:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
-        check = properties.get("tinyai_check")
+        check = properties.get(keys.CHECK)
         if check is None or not (report.when == "call" or report.outcome != "passed"):
             return
         outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
         self.tally[(check, outcome)] += 1
-        if "tinyai_model" in properties:
-            self.models.add(properties["tinyai_model"])
-        if "tinyai_gate_result" in properties:
-            self.gates[properties["tinyai_model"]] = properties["tinyai_gate_result"]
-        if "tinyai_budget_result" in properties:
-            self.budgets.append(properties["tinyai_budget_result"])
+        if keys.MODEL in properties:
+            self.models.add(properties[keys.MODEL])
+        if keys.result("gate") in properties:
+            self.gates[properties[keys.MODEL]] = properties[keys.result("gate")]
+        if keys.result("latency_budget") in properties:
+            self.budgets.append(properties[keys.result("latency_budget")])
         if report.skipped and not hasattr(report, "wasxfail"):
             reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
             if check == "gate":
@@ -79,7 +80,7 @@ class ConformanceReport:
 
     def _write_gates(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.gates:
-            terminalreporter.write_line("gates (mean IoU@0.5 on the held-out fold):")
+            terminalreporter.write_line("gates (each measured on its held-out fold with its metric):")
             header = f"  {'model':<28} {'measured':>8} {'baseline':>28} {'floor':>6} {'margin':>8}  fold"
             terminalreporter.write_line(header)
         for model, gate in sorted(self.gates.items()):
@@ -88,7 +89,7 @@ class ConformanceReport:
             measured = f"{gate['measured']:.4f}"
             margin = f"{gate['margin']:+.4f}" if not math.isnan(gate["margin"]) else "-"
             terminalreporter.write_line(
-                f"  {model:<28} {measured:>8} {baseline:>28} {floor:>6} {margin:>8}  {gate['fold']}"
+                f"  {model:<28} {measured:>8} {baseline:>28} {floor:>6} {margin:>8}  {gate['fold']} ({gate['metric']})"
             )
         if self.gates_not_evaluated:
             terminalreporter.write_line(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pytest_tinyai.checks.allowlist import check_allowlist
 from pytest_tinyai.checks.contract import check_contract
 from pytest_tinyai.checks.fuzz import check_fuzz
-from pytest_tinyai.checks.gate import check_gate, gate_summary
+from pytest_tinyai.checks.gate import check_gate
 from pytest_tinyai.checks.opset import check_opset
 from pytest_tinyai.checks.parity import check_parity
 from pytest_tinyai.checks.registry import check_registry
@@ -17,7 +16,7 @@ from pytest_tinyai.checks.resize import check_resize
 from pytest_tinyai.checks.thresholds import check_thresholds
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.declared import Declared
-from pytest_tinyai.findings import Finding
+from pytest_tinyai.findings import CheckResult, Finding
 from pytest_tinyai.model import ModelUnderTest
 
 
@@ -45,11 +44,20 @@ def _thresholded(declared: Declared) -> bool:
 
 @dataclass(frozen=True)
 class Check:
+    """A named check: its `run` is a pure function of a model and the run's context, returning findings or a
+    CheckResult; `applies` decides from the sidecar's declarations whether a model gets an item at all.
+
+    Its pytest policy is declared here, so the item stays generic: `xdist_group` puts all its items in one
+    xdist group (under `--dist loadgroup`, e.g. so shared fold evaluations happen once), and
+    `xfail_when_proposed` runs a `proposed` model that records `gate_failed` as a strict xfail.
+    """
+
     name: str
     description: str
-    run: Callable[[ModelUnderTest, CheckContext], list[Finding]]
+    run: Callable[[ModelUnderTest, CheckContext], list[Finding] | CheckResult]
     applies: Callable[[Declared], bool] = _always
-    summary: Callable[[ModelUnderTest, CheckContext], dict[str, Any] | None] | None = None
+    xdist_group: str | None = None
+    xfail_when_proposed: bool = False
 
     @property
     def marker(self) -> str:
@@ -95,7 +103,8 @@ CATALOGUE: tuple[Check, ...] = (
         "held-out score re-measured against baseline, floor, claim and the ratchet ledger",
         check_gate,
         applies=_gated,
-        summary=gate_summary,
+        xdist_group="tinyai-gate",
+        xfail_when_proposed=True,
     ),
     Check(
         "thresholds",

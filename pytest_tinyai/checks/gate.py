@@ -7,7 +7,7 @@ from typing import Any
 
 from pytest_tinyai.context import CheckContext, FoldEscape
 from pytest_tinyai.contract import Contract
-from pytest_tinyai.findings import Finding, NotChecked, NotRun
+from pytest_tinyai.findings import CheckResult, Finding, NotChecked, NotRun
 from pytest_tinyai.gate.evaluation import EvaluationError
 from pytest_tinyai.gate.ledger import record_problems
 from pytest_tinyai.model import ModelUnderTest
@@ -26,6 +26,7 @@ class GateResult:
 
     model: str
     fold: str
+    metric: str
     measured: float
     baseline: str | None
     baseline_measured: float | None
@@ -37,7 +38,7 @@ class GateResult:
         return self.measured - max(bars) if bars else float("nan")
 
 
-def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding] | CheckResult:
     gate = model.sidecar.get("gate")
     findings: list[Finding] = []
 
@@ -100,13 +101,8 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
             f"claims {gate['metric']} {gate['claimed']} but measures {measured:.4f} "
             f"(|difference| {abs(gate['claimed'] - measured):.4f} > {CLAIM_TOLERANCE})"
         )
-    context.gate_results[model.id] = GateResult(model.id, fold_name, measured, baseline_id, baseline_measured, floor)
-    return findings
-
-
-def gate_summary(model: ModelUnderTest, context: CheckContext) -> dict[str, Any] | None:
-    result = context.gate_results.get(model.id)
-    return None if result is None else {**asdict(result), "margin": result.margin}
+    result = GateResult(model.id, fold_name, gate["metric"], measured, baseline_id, baseline_measured, floor)
+    return CheckResult(findings, {**asdict(result), "margin": result.margin})
 
 
 def _baseline_score(model, baseline_id, fold_root, metric, context, report) -> float | None:

@@ -42,7 +42,7 @@ def test_a_model_meeting_baseline_floor_and_claim_passes_and_the_summary_prints_
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
-            "*gates (mean IoU@0.5 on the held-out fold):*",
+            "*gates (each measured on its held-out fold with its metric):*",
             *lines("model", "measured", "baseline", "floor", "margin", "fold"),
             *lines("v1", "0.7500", " - ", "0.700", "+0.0500", FOLD),
             *lines("v2", "1.0000", "v1 0.7500", "0.900", "+0.1000", FOLD),
