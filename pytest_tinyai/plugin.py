@@ -8,6 +8,7 @@ import pytest
 
 from pytest_tinyai.checks import MARKERS
 from pytest_tinyai.collection import RegistryFile
+from pytest_tinyai.contract import DEFAULT_MAX_PIXELS
 from pytest_tinyai.report import ConformanceReport
 from pytest_tinyai.session import TinyaiSession, session_key
 
@@ -55,6 +56,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--tinyai-allow-missing-data",
         action="store_true",
         help="skip (loudly) the gates whose fold is missing instead of failing them",
+    )
+    group.addoption(
+        "--tinyai-max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help="cap on the pixels (product of the symbolic dims) of any shape a sidecar makes the plugin run "
+        "(default 4096*4096)",
     )
     group.addoption("--tinyai-ledger", metavar="FILE", help="gate ledger JSON (default: the tinyai_ledger ini option)")
     group.addoption(

@@ -36,7 +36,7 @@ class TinyaiSession:
         option = config.option
         registries = [_registry_file(Path(path)) for path in option.tinyai_registry or []]
         cap = int(option.tinyai_max_onnx_mib * MIB)
-        session = cls(registries, Limits(cap, cap), option.tinyai_threads)
+        session = cls(registries, Limits(cap, cap, option.tinyai_max_pixels), option.tinyai_threads)
         try:
             try:
                 session.ledger = _ledger(config)

@@ -12,6 +12,7 @@ from typing import Any
 import onnx
 from onnx.external_data_helper import uses_external_data
 
+from pytest_tinyai.contract import DEFAULT_MAX_PIXELS, pixel_cap_problems
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.registry import Entry, schema_errors
 
@@ -26,6 +27,7 @@ class Untrusted(Exception):
 class Limits:
     max_onnx_bytes: int = 50 * MIB
     max_external_data_bytes: int = 50 * MIB
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
 
 @dataclass
@@ -103,7 +105,7 @@ def assess(entry: Entry, limits: Limits) -> Trust:
     trust.proto = _load_proto(data, path, entry.folder, limits, trust.problems)
     _check_int8_sibling(entry, path, limits, trust.problems)
     _check_sigstore_bundle(entry, trust.problems)
-    trust.sidecar = _load_sidecar(entry, path, trust.problems)
+    trust.sidecar = _load_sidecar(entry, path, trust.problems, limits.max_pixels)
     return trust
 
 
@@ -176,7 +178,7 @@ def sidecar_relative(entry: Entry) -> str:
     return str(PurePosixPath(entry.raw["onnx"]).with_suffix(".json"))
 
 
-def _load_sidecar(entry: Entry, onnx_path: Path, problems: list[str]) -> dict[str, Any] | None:
+def _load_sidecar(entry: Entry, onnx_path: Path, problems: list[str], max_pixels: int) -> dict[str, Any] | None:
     relative = sidecar_relative(entry)
     if not (entry.folder / relative).exists() and not (entry.folder / relative).is_symlink():
         if not entry.smoke:
@@ -192,5 +194,7 @@ def _load_sidecar(entry: Entry, onnx_path: Path, problems: list[str]) -> dict[st
         problems.append(f"sidecar '{relative}' is not valid JSON: {error}")
         return None
     errors = schema_errors(sidecar, "sidecar.schema.json")
+    if not errors and "contract" in sidecar:
+        errors = pixel_cap_problems(sidecar["contract"], sidecar.get("latency"), max_pixels)
     problems.extend(f"sidecar '{relative}' {line}" for line in errors)
     return sidecar if not errors else None
