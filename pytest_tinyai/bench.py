@@ -58,7 +58,7 @@ def bench_callable(
                     for v in violations
                 ],
             )
-        session = under_test.session()
+        session = under_test.timing_session()
         feeds = contract.make_inputs(dims)
         benchmark.group = resolution_label(resolution)
         benchmark.extra_info.update(

@@ -42,3 +42,10 @@ class NotChecked(Exception):
 
     def render(self) -> str:
         return f"{self.model_id}: not checked: {self.reason}"
+
+
+class NotRun(NotChecked):
+    """Raised when a model may not be run: untrusted, off the allowlist, or a run of it was killed."""
+
+    def render(self) -> str:
+        return f"{self.model_id}: {self.reason}"

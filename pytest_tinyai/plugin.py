@@ -9,6 +9,7 @@ import pytest
 from pytest_tinyai.checks import MARKERS
 from pytest_tinyai.collection import RegistryFile
 from pytest_tinyai.contract import DEFAULT_MAX_PIXELS
+from pytest_tinyai.ort_sandbox import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_S
 from pytest_tinyai.report import ConformanceReport
 from pytest_tinyai.session import TinyaiSession, session_key
 
@@ -56,6 +57,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--tinyai-allow-missing-data",
         action="store_true",
         help="skip (loudly) the gates whose fold is missing instead of failing them",
+    )
+    group.addoption(
+        "--tinyai-run-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="time limit of each onnxruntime load and run in the sandbox process, which is killed past it (default 60)",
+    )
+    group.addoption(
+        "--tinyai-run-memory-gib",
+        type=float,
+        default=DEFAULT_MEMORY_GIB,
+        metavar="GIB",
+        help="address-space cap of the onnxruntime sandbox process (default 8)",
     )
     group.addoption(
         "--tinyai-max-pixels",

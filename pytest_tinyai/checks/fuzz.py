@@ -15,7 +15,7 @@ from hypothesis.errors import HypothesisException
 
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.contract import Contract, DimRule
-from pytest_tinyai.findings import Finding
+from pytest_tinyai.findings import Finding, NotRun
 from pytest_tinyai.model import ModelUnderTest
 
 EXPLICIT_SHAPES = ((1080, 1920),)
@@ -81,6 +81,7 @@ def check_fuzz(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     missing = [symbol for symbol in contract.symbols if symbol not in contract.dims and symbol not in fixed]
     if missing:
         return [Finding(model.id, "fuzz", f"dims {missing} have neither a rule nor a nominal value")]
+    model.session()  # a model that may not run, or cannot load, is refused here rather than once per example
     findings = [Finding(model.id, "fuzz", message) for message in _inside_contract(model, contract, fixed, context)]
     findings += [Finding(model.id, "fuzz", message) for message in _outside_contract(model, contract, fixed, context)]
     return findings
@@ -109,6 +110,8 @@ def _inside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str,
         dims = {**fixed, **dims}
         try:
             first = run_within_contract(model, contract, dims)
+        except NotRun:  # a killed run: the model is not run again (hypothesis shrinks it to the refusal)
+            raise
         except Exception as error:  # onnxruntime raises its own error types
             raise AssertionError(f"fails at {_describe(dims)}, inside the contract: {_first_line(error)}") from None
         second = model.session().run(None, contract.make_inputs(dims))
@@ -166,6 +169,8 @@ def _outside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str
             raise AssertionError(f"the plugin ran {_describe(dims)}, which the contract does not admit")
         try:
             produced = model.session().run(None, contract.make_inputs(dims))
+        except NotRun:
+            raise
         except Exception:  # the model really cannot run this shape: the constraint is needed
             return
         shapes_follow = all(

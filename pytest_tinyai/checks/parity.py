@@ -13,7 +13,8 @@ import math
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import Finding
-from pytest_tinyai.model import OPT_LEVELS, ModelUnderTest
+from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.ort_sandbox import OPT_LEVELS
 from pytest_tinyai.parity import ParityError, require_torch
 from pytest_tinyai.parity.cases import Case, image_cases, random_cases
 
