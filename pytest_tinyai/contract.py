@@ -68,6 +68,10 @@ class Contract:
         seen = [dim for spec in self.inputs + self.outputs for dim in spec.shape if isinstance(dim, str)]
         return sorted(set(seen), key=seen.index)
 
+    def at_resolution(self, resolution: list[int] | tuple[int, ...]) -> dict[str, int]:
+        """The dims of a latency resolution: H and W bound to the first two symbols, the others nominal."""
+        return {**self.nominal, **dict(zip(self.symbols[:2], resolution, strict=False))}
+
     def shape_violations(self, dims: dict[str, int]) -> list[str]:
         """Why a concrete assignment of the symbolic dims breaks the contract (empty when it is valid)."""
         problems = []
@@ -131,6 +135,5 @@ def _planned_shapes(contract: Contract, latency: dict[str, Any]) -> list[tuple[s
     shapes = [("contract nominal", contract.nominal), ("contract dims max", {**contract.nominal, **maxima})]
     resolutions = [("latency resolution", pair) for pair in latency.get("resolutions", [])]
     resolutions += [("latency budget resolution", budget["resolution"]) for budget in latency.get("budgets", [])]
-    for label, resolution in resolutions:
-        shapes.append((label, {**contract.nominal, **dict(zip(contract.symbols[:2], resolution, strict=False))}))
+    shapes += [(label, contract.at_resolution(resolution)) for label, resolution in resolutions]
     return [(label, {symbol: dims[symbol] for symbol in contract.symbols if symbol in dims}) for label, dims in shapes]

@@ -2,7 +2,7 @@
 
 It is also the one gate for execution: a model is run only in the ORT sandbox, and only while its registry trust
 and its allowlist screening hold and no run of it has been killed. Latency timing alone gets an in-process session,
-and only after a sandboxed run of the same model has completed.
+and only after sandboxed runs of the same model at every shape it will be timed at have completed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pytest_tinyai.ort_sandbox import (
     GIB,
     OrtError,
     OrtSandbox,
+    OutOfMemory,
     SandboxedOrtSession,
     SandboxKilled,
     TensorInfo,
@@ -61,7 +62,6 @@ class ModelUnderTest:
         self.threads = threads
         self.execution = execution or Execution()
         self.killed: str | None = None  # why a sandboxed run of this model was killed, once one was
-        self._completed_run = False
         self._sessions: dict[str, GatedOrtSession] = {}
         self._timing_sessions: dict[str, ort.InferenceSession] = {}
 
@@ -101,9 +101,6 @@ class ModelUnderTest:
         """Record a killed run and refuse it: the model is not run again in this process."""
         self.killed = str(killed)
         _refuse(self.id, self.killed)
-
-    def record_completed_run(self) -> None:
-        self._completed_run = True
 
     @property
     def onnx_path(self) -> Path:
@@ -148,13 +145,11 @@ class ModelUnderTest:
     def timing_session(self, opt_level: str = "all") -> ort.InferenceSession:
         """An in-process ORT session for latency timing (a sandbox round trip would distort it).
 
-        Handed out only once a sandboxed run of this model has completed (one at the nominal shape is made first
-        if none has), so a pathological model is stopped in the sandbox before it ever runs in this process.
+        Handed out only once sandboxed runs at the nominal shape and at every declared latency resolution have
+        completed, so a model that is pathological at the shapes it is timed at is stopped in the sandbox first.
         """
-        if not self._completed_run:
-            self._probe(opt_level)
-        self.require_runnable()
         if opt_level not in self._timing_sessions:
+            self._probe(opt_level)
             self._timing_sessions[opt_level] = ort.InferenceSession(
                 self.proto.SerializeToString(),
                 session_options(opt_level, self.threads),
@@ -163,13 +158,21 @@ class ModelUnderTest:
         return self._timing_sessions[opt_level]
 
     def _probe(self, opt_level: str) -> None:
+        """Run every shape latency timing may run, in the sandbox. A shape onnxruntime refuses is left to the bench
+        item to report, unless the refusal is the sandbox's memory cap; a run past the time limit is killed."""
         if self.contract is None:
-            raise NotRun(self.id, "not timed: no contract to make a sandboxed run at its nominal shape first")
+            raise NotRun(self.id, "not timed: no contract to run its shapes in the sandbox first")
         contract = Contract.from_sidecar(self.contract)
-        try:
-            self.session(opt_level).run(None, contract.make_inputs(contract.nominal))
-        except OrtError as error:
-            raise NotRun(self.id, f"not timed: the sandboxed run at the nominal shape fails: {error}") from None
+        resolutions = (self.sidecar.get("latency") or {}).get("resolutions", [])
+        for dims in [contract.nominal, *map(contract.at_resolution, resolutions)]:
+            if contract.shape_violations(dims):
+                continue  # never timed: the bench item refuses it
+            try:
+                self.session(opt_level).run(None, contract.make_inputs(dims))
+            except OutOfMemory as error:
+                raise NotRun(self.id, f"not timed: {error}") from None
+            except OrtError:
+                continue
 
 
 class GatedOrtSession:
@@ -191,7 +194,6 @@ class GatedOrtSession:
             outputs = self._sandboxed.run(output_names, feeds)
         except SandboxKilled as killed:
             self._model.halt(killed)
-        self._model.record_completed_run()
         return outputs
 
 

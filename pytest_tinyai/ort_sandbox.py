@@ -46,6 +46,7 @@ DEFAULT_MEMORY_GIB = 8.0
 STARTUP_LIMIT_S = 120.0  # the sandbox process importing onnxruntime, on a busy machine; not a model's run
 HELD_SESSIONS = 16  # sessions kept loaded in the sandbox process; an evicted one is reloaded on its next run
 _PR_SET_PDEATHSIG = 1
+_OUT_OF_MEMORY = ("failed to allocate", "bad_alloc", "bad allocation")  # onnxruntime's words for it
 
 
 class SandboxError(Exception):
@@ -60,6 +61,10 @@ class OrtError(SandboxError):
 def ort_error_type(kind: str) -> type[OrtError]:
     """OrtError under the name of the exception onnxruntime raised (Fail, InvalidArgument...), as reports show it."""
     return type(kind, (OrtError,), {"__module__": __name__})
+
+
+class OutOfMemory(OrtError):
+    """An allocation failed in the sandbox process, under its memory cap."""
 
 
 class SandboxKilled(SandboxError):
@@ -138,7 +143,8 @@ class OrtSandbox:
         except (EOFError, OSError):
             raise self._died(what, where) from None
         if status == "error":
-            raise ort_error_type(payload[0])(payload[1])
+            kind, text = payload
+            raise (OutOfMemory if kind == OutOfMemory.__name__ else ort_error_type(kind))(text)
         if status == "fatal":  # the sandbox process could not go on and is exiting
             self.shutdown(kill=True)
             raise SandboxKilled(f"the onnxruntime sandbox process failed during the {what}{where}: {payload}")
@@ -363,8 +369,9 @@ def _reply_run(
 
 
 def _error(error: BaseException, memory_bytes: int) -> tuple[str, str]:
-    """The error's type name and first line, with the memory cap named when an allocation failed."""
+    """The error's type name and first line; a failed allocation is OutOfMemory, with the cap named."""
     text = first_line(error)
-    if isinstance(error, MemoryError) or "allocate" in text.lower():
-        text += f" (the sandbox process is capped at {memory_bytes / GIB:g} GiB: --tinyai-run-memory-gib)"
+    if isinstance(error, MemoryError) or any(marker in text.lower() for marker in _OUT_OF_MEMORY):
+        cap = f" (the sandbox process is capped at {memory_bytes / GIB:g} GiB: --tinyai-run-memory-gib)"
+        return OutOfMemory.__name__, text + cap
     return type(error).__name__, text

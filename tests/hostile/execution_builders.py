@@ -70,6 +70,25 @@ def memory_bomb_middle(shape: list[int]) -> list[onnx.NodeProto]:
     )
 
 
+def quadratic_bomb_middle() -> list[onnx.NodeProto]:
+    """A (H*W) x (H*W) float32 tensor of zeros: 4 MiB at 32 x 32, 2.4 GiB at 156 x 156."""
+    return _merged(
+        "square",
+        [
+            helper.make_node("Shape", ["features"], ["square_dims"], name="square_dims"),
+            constant_node("h_axis", 2, np.int64),
+            constant_node("w_axis", 3, np.int64),
+            helper.make_node("Gather", ["square_dims", "h_axis"], ["square_h"], name="square_h"),
+            helper.make_node("Gather", ["square_dims", "w_axis"], ["square_w"], name="square_w"),
+            helper.make_node("Mul", ["square_h", "square_w"], ["square_hw"], name="square_hw"),
+            constant_node("square_axes", [0], np.int64),
+            helper.make_node("Unsqueeze", ["square_hw", "square_axes"], ["square_side"], name="square_side"),
+            helper.make_node("Concat", ["square_side", "square_side"], ["square_shape"], name="square_shape", axis=0),
+            helper.make_node("ConstantOfShape", ["square_shape"], ["square"], name="square"),
+        ],
+    )
+
+
 def custom_op_middle(domain: str, op_type: str) -> list[onnx.NodeProto]:
     """An op of a custom domain that no onnxruntime build registers."""
     return _merged("custom", [helper.make_node(op_type, ["features"], ["custom"], name="custom", domain=domain)])

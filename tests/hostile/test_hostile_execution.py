@@ -4,7 +4,14 @@ and a memory cap in a sandbox process that can be killed, and declared shapes ar
 from __future__ import annotations
 
 import pytest
-from execution_builders import busy_loop_middle, custom_op_middle, gated_sidecar, memory_bomb_middle, write_fold
+from execution_builders import (
+    busy_loop_middle,
+    custom_op_middle,
+    gated_sidecar,
+    memory_bomb_middle,
+    quadratic_bomb_middle,
+    write_fold,
+)
 from hostile_builders import HEALTHY, HostileRun, assert_contained, hostile_registry, run_hostile
 from plugin_builders import CORE_CHECKS, saliency_model, with_sidecar
 from saliency_sidecar import square_dims
@@ -152,6 +159,17 @@ def test_a_slow_model_is_stopped_in_the_sandbox_before_it_is_timed_in_process(py
     run = run_hostile(pytester, hostile, "-m", "tinyai_registry or tinyai_bench", *RUN_TIMEOUT)
     assert_contained(run, "busy", "busy: onnxruntime run exceeded 1 s at input [1, 3, 32, 32] (killed)")
     assert "bench[busy-32x32]" in {report.nodeid.split("::")[-1] for report in run.result.reprec.getfailures()}
+
+
+def test_a_model_that_bombs_only_at_a_latency_resolution_is_stopped_in_the_sandbox_before_it_is_timed(
+    pytester, hostile, monkeypatch
+):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # the inner run is not distributed: it times
+    latency = {"resolutions": [[32, 32], [160, 160]]}  # 4 MiB, then 2.4 GiB of zeros
+    hostile.add("square", saliency_model(quadratic_bomb_middle()), sidecar=with_sidecar("square", latency=latency))
+    run = run_hostile(pytester, hostile, *select("bench"), "--tinyai-run-memory-gib", "1")
+    assert_contained(run, "square", "square: not timed: [ONNXRuntimeError]")
+    assert "capped at 1 GiB" in failure(run, "bench[square-160x160]")
 
 
 @pytest.mark.parametrize("side", [4096, 4097])

@@ -19,7 +19,7 @@ import pytest
 from execution_builders import busy_loop_middle, custom_op_middle, memory_bomb_middle
 from plugin_builders import saliency_model
 
-from pytest_tinyai.ort_sandbox import GIB, OrtError, OrtSandbox, SandboxedOrtSession, SandboxKilled
+from pytest_tinyai.ort_sandbox import GIB, OrtError, OrtSandbox, OutOfMemory, SandboxedOrtSession, SandboxKilled
 
 FEEDS = {"input": np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32)}
 
@@ -109,7 +109,7 @@ def test_a_sandbox_process_that_died_while_idle_is_replaced_without_failing_anyt
 def test_a_memory_bomb_fails_in_one_line_naming_the_cap():
     sandbox = OrtSandbox(1 * GIB)
     try:
-        with pytest.raises(OrtError, match=r"capped at 1 GiB: --tinyai-run-memory-gib\)$") as raised:
+        with pytest.raises(OutOfMemory, match=r"capped at 1 GiB: --tinyai-run-memory-gib\)$") as raised:
             load(sandbox, memory_bomb_middle([512, 1024, 1024])).run(None, FEEDS)  # 2 GiB of float32
         assert "\n" not in str(raised.value)
     finally:
