@@ -44,6 +44,7 @@ GIB = 1 << 30
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MEMORY_GIB = 8.0
 STARTUP_LIMIT_S = 120.0  # the sandbox process importing onnxruntime, on a busy machine; not a model's run
+REPLY_SHARE = 4  # outputs are handed back up to this fraction of the memory cap: pytest's process holds them too
 HELD_SESSIONS = 16  # sessions kept loaded in the sandbox process; an evicted one is reloaded on its next run
 _PR_SET_PDEATHSIG = 1
 _OUT_OF_MEMORY = ("failed to allocate", "bad_alloc", "bad allocation")  # onnxruntime's words for it
@@ -362,6 +363,11 @@ def _reply_run(
     refused = [str(value.dtype) for value in outputs if value.dtype.hasobject]
     if refused:
         conn.send(("error", ("TypeError", f"outputs of dtype {refused} are not numeric tensors")))
+        return
+    size, cap = sum(value.nbytes for value in outputs), memory_bytes // REPLY_SHARE
+    if size > cap:
+        message = f"the outputs hold {size:,} bytes, over the {cap:,} handed back (1/{REPLY_SHARE} of the memory cap)"
+        conn.send(("error", (OutOfMemory.__name__, message)))
         return
     conn.send(("arrays", [(value.dtype.str, value.shape) for value in outputs]))
     for value in outputs:

@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime
 import pytest
 from execution_builders import busy_loop_middle, custom_op_middle, memory_bomb_middle
+from onnx import TensorProto, helper, numpy_helper
 from plugin_builders import saliency_model
 
 from pytest_tinyai.ort_sandbox import GIB, OrtError, OrtSandbox, OutOfMemory, SandboxedOrtSession, SandboxKilled
@@ -112,6 +113,27 @@ def test_a_memory_bomb_fails_in_one_line_naming_the_cap():
         with pytest.raises(OutOfMemory, match=r"capped at 1 GiB: --tinyai-run-memory-gib\)$") as raised:
             load(sandbox, memory_bomb_middle([512, 1024, 1024])).run(None, FEEDS)  # 2 GiB of float32
         assert "\n" not in str(raised.value)
+    finally:
+        sandbox.shutdown()
+
+
+def test_outputs_over_a_quarter_of_the_memory_cap_are_not_handed_back():
+    expand = helper.make_node("Expand", ["x", "shape"], ["y"])
+    shape = numpy_helper.from_array(np.array([80, 1024, 1024], np.int64), "shape")  # 320 MiB of float32
+    graph = helper.make_graph(
+        [expand],
+        "wide",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [shape],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    sandbox = OrtSandbox(1 * GIB)
+    try:
+        session = sandbox.load(model.SerializeToString(), "all", 1, 60.0)
+        with pytest.raises(OutOfMemory, match=r"^the outputs hold 335,544,320 bytes, over the 268,435,456 handed back"):
+            session.run(None, {"x": np.ones(1, np.float32)})
     finally:
         sandbox.shutdown()
 
