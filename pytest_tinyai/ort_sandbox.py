@@ -9,7 +9,9 @@ sandbox process, and the next load or run starts a fresh one. A sandbox process 
 kill) fails the request it was serving in one line. Errors of onnxruntime come back as one-line strings.
 
 The sandbox process caps its own address space (RLIMIT_AS), ignores Ctrl-C (the parent owns its lifetime),
-dies with its parent (PR_SET_PDEATHSIG, and EOF on the pipe), and is shut down at interpreter exit.
+dies with its parent (PR_SET_PDEATHSIG, and EOF on the pipe), and is shut down at interpreter exit. What it
+sends back is JSON and checked array buffers, never a pickle: a sandbox process taken over by a model cannot
+run code in pytest's process.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import contextlib
 import ctypes
 import functools
 import itertools
+import json
+import math
 import multiprocessing
 import os
 import resource
@@ -46,6 +50,8 @@ DEFAULT_MEMORY_GIB = 8.0
 STARTUP_LIMIT_S = 120.0  # the sandbox process importing onnxruntime, on a busy machine; not a model's run
 REPLY_SHARE = 4  # outputs are handed back up to this fraction of the memory cap: pytest's process holds them too
 HELD_SESSIONS = 16  # sessions kept loaded in the sandbox process; an evicted one is reloaded on its next run
+MAX_REPLY_BYTES = 16 << 20  # a reply's JSON (names, shapes, one error line); the arrays follow it as raw buffers
+MAX_ERROR_CHARS = 2000  # an error line names the model's nodes, whose names the model chooses
 _PR_SET_PDEATHSIG = 1
 _OUT_OF_MEMORY = ("failed to allocate", "bad_alloc", "bad allocation")  # onnxruntime's words for it
 
@@ -91,12 +97,12 @@ def session_options(opt_level: str, threads: int) -> ort.SessionOptions:
     return options
 
 
-def first_line(error: BaseException) -> str:
+def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def describe_feeds(feeds: dict[str, np.ndarray]) -> str:
+def _describe_feeds(feeds: dict[str, np.ndarray]) -> str:
     """'input [1, 3, 32, 32]' per feed: where a run was when it was stopped."""
     return ", ".join(f"{name} {list(np.shape(value))}" for name, value in feeds.items())
 
@@ -138,11 +144,15 @@ class OrtSandbox:
             self.shutdown(kill=True)
             raise SandboxKilled(f"onnxruntime {what} exceeded {timeout:g} s{where} (killed)")
         try:
-            status, payload = conn.recv()
+            status, payload = json.loads(conn.recv_bytes(MAX_REPLY_BYTES))
             if status == "arrays":
-                payload = [_receive_array(conn, header) for header in payload]
+                payload = _receive_arrays(conn, payload, self.memory_bytes // REPLY_SHARE)
         except (EOFError, OSError):
             raise self._died(what, where) from None
+        except (ValueError, TypeError) as error:  # not what this module's sandbox process sends: trust it no more
+            self.shutdown(kill=True)
+            malformed = f"the onnxruntime sandbox process sent a malformed reply to the {what}{where}: {error}"
+            raise SandboxKilled(malformed) from None
         if status == "error":
             kind, text = payload
             raise (OutOfMemory if kind == OutOfMemory.__name__ else ort_error_type(kind))(text)
@@ -193,8 +203,8 @@ class OrtSandbox:
             self.shutdown(kill=True)
             raise SandboxKilled(f"the onnxruntime sandbox process did not start within {STARTUP_LIMIT_S:g} s")
         try:
-            parent.recv()
-        except EOFError:
+            parent.recv_bytes(MAX_REPLY_BYTES)
+        except (EOFError, OSError):
             raise self._died("start") from None
 
     def _died(self, what: str, where: str = "") -> SandboxKilled:
@@ -237,7 +247,7 @@ class SandboxedOrtSession:
     def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         arrays = [np.ascontiguousarray(value) for value in feeds.values()]
         headers = [(name, array.dtype.str, array.shape) for name, array in zip(feeds, arrays, strict=True)]
-        where = f" at {describe_feeds(feeds)}"
+        where = f" at {_describe_feeds(feeds)}"
         for _ in range(2):  # a sandbox process that restarted or evicted the session gets it loaded again
             status, outputs = self._sandbox.request(
                 ("run", self._key, output_names, headers), arrays, self._timeout, "run", where
@@ -271,12 +281,26 @@ def _raw(array: np.ndarray) -> memoryview:
     return memoryview(array.reshape(-1).view(np.uint8))
 
 
-def _receive_array(conn: Connection, header: tuple[str, tuple[int, ...]]) -> np.ndarray:
-    dtype, shape = np.dtype(header[0]), tuple(header[1])
-    buffer = bytearray(dtype.itemsize * int(np.prod(shape, dtype=np.int64)))
+def _receive_arrays(conn: Connection, headers: list[Any], limit: int) -> list[np.ndarray]:
+    """The arrays announced by `headers` ([dtype, shape] each), refused unless numeric and `limit` bytes in all."""
+    specs = [(np.dtype(dtype), tuple(int(dim) for dim in shape)) for dtype, shape in headers]
+    if any(dtype.hasobject or min(shape, default=0) < 0 for dtype, shape in specs):
+        raise ValueError("an array header that is not a numeric tensor")
+    if sum(dtype.itemsize * math.prod(shape) for dtype, shape in specs) > limit:
+        raise ValueError(f"arrays over {limit:,} bytes announced")
+    return [_receive_array(conn, dtype, shape) for dtype, shape in specs]
+
+
+def _receive_array(conn: Connection, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    buffer = bytearray(dtype.itemsize * math.prod(shape))
     if conn.recv_bytes_into(buffer) != len(buffer):
         raise EOFError("short array buffer")
     return np.frombuffer(buffer, dtype=dtype).reshape(shape)
+
+
+def _reply(conn: Connection, status: str, payload: Any) -> None:
+    """Replies are JSON: pytest's process never unpickles what the sandbox process sends."""
+    conn.send_bytes(json.dumps([status, payload]).encode())
 
 
 # --- the sandbox process ------------------------------------------------------------------------------------------
@@ -299,7 +323,7 @@ def serve(fd: int, memory_bytes: int, parent_pid: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     conn = Connection(fd)
     sessions: OrderedDict[int, ort.InferenceSession] = OrderedDict()
-    conn.send(("ready", None))
+    _reply(conn, "ready", None)
     while True:
         try:
             request = conn.recv()
@@ -309,14 +333,14 @@ def serve(fd: int, memory_bytes: int, parent_pid: int) -> None:
             return
         try:
             if request[0] == "load":
-                conn.send(_load(sessions, *request[1:], memory_bytes=memory_bytes))
+                _reply(conn, *_load(sessions, *request[1:], memory_bytes=memory_bytes))
             else:
                 _, key, output_names, headers = request
-                feeds = {name: _receive_array(conn, (dtype, shape)) for name, dtype, shape in headers}
+                feeds = {name: _receive_array(conn, np.dtype(dtype), shape) for name, dtype, shape in headers}
                 _reply_run(conn, sessions.get(key), output_names, feeds, memory_bytes)
         except BaseException as error:  # e.g. no memory left to take the feeds: the pipe is out of step, so stop
             with contextlib.suppress(BaseException):
-                conn.send(("fatal", ": ".join(_error(error, memory_bytes))))
+                _reply(conn, "fatal", ": ".join(_error(error, memory_bytes)))
             os._exit(1)  # quietly: a traceback here would land in the test's captured output
 
 
@@ -353,30 +377,30 @@ def _reply_run(
     memory_bytes: int,
 ) -> None:
     if ort_session is None:
-        conn.send(("unloaded", None))
+        _reply(conn, "unloaded", None)
         return
     try:
         outputs = [np.ascontiguousarray(value) for value in ort_session.run(output_names, feeds)]
     except Exception as error:  # onnxruntime's own error types, MemoryError
-        conn.send(("error", _error(error, memory_bytes)))
+        _reply(conn, "error", _error(error, memory_bytes))
         return
     refused = [str(value.dtype) for value in outputs if value.dtype.hasobject]
     if refused:
-        conn.send(("error", ("TypeError", f"outputs of dtype {refused} are not numeric tensors")))
+        _reply(conn, "error", ("TypeError", f"outputs of dtype {refused} are not numeric tensors"))
         return
     size, cap = sum(value.nbytes for value in outputs), memory_bytes // REPLY_SHARE
     if size > cap:
         message = f"the outputs hold {size:,} bytes, over the {cap:,} handed back (1/{REPLY_SHARE} of the memory cap)"
-        conn.send(("error", (OutOfMemory.__name__, message)))
+        _reply(conn, "error", (OutOfMemory.__name__, message))
         return
-    conn.send(("arrays", [(value.dtype.str, value.shape) for value in outputs]))
+    _reply(conn, "arrays", [(value.dtype.str, value.shape) for value in outputs])
     for value in outputs:
         conn.send_bytes(_raw(value))
 
 
 def _error(error: BaseException, memory_bytes: int) -> tuple[str, str]:
     """The error's type name and first line; a failed allocation is OutOfMemory, with the cap named."""
-    text = first_line(error)
+    text = _first_line(error)[:MAX_ERROR_CHARS]
     if isinstance(error, MemoryError) or any(marker in text.lower() for marker in _OUT_OF_MEMORY):
         cap = f" (the sandbox process is capped at {memory_bytes / GIB:g} GiB: --tinyai-run-memory-gib)"
         return OutOfMemory.__name__, text + cap

@@ -101,7 +101,7 @@ def test_a_sandbox_process_that_died_while_idle_is_replaced_without_failing_anyt
     pid = sandbox.pid
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    while not gone(pid):
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:  # all its threads gone, unreaped
         time.sleep(0.05)
     assert session.run(None, FEEDS)[0].shape == (1, 1, 8, 8)
     assert sandbox.pid != pid
