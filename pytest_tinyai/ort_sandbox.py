@@ -26,11 +26,9 @@ import math
 import multiprocessing
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -53,6 +51,10 @@ HELD_SESSIONS = 16  # sessions kept loaded in the sandbox process; an evicted on
 MAX_REPLY_BYTES = 16 << 20  # a reply's JSON (names, shapes, one error line); the arrays follow it as raw buffers
 MAX_ERROR_CHARS = 2000  # an error line names the model's nodes, whose names the model chooses
 _PR_SET_PDEATHSIG = 1
+# onnxruntime keeps a device id and a database under ~/.cache: the sandbox process keeps them where onnxruntime in
+# pytest's own process did, under the home pytest started with, not under one a test has set since (pytester does)
+_HOME_VARIABLES = ("HOME", "XDG_CACHE_HOME")
+_STARTUP_HOME = {name: os.environ[name] for name in _HOME_VARIABLES if name in os.environ}
 _OUT_OF_MEMORY = ("failed to allocate", "bad_alloc", "bad allocation")  # onnxruntime's words for it
 
 
@@ -115,7 +117,6 @@ class OrtSandbox:
         self._keys = itertools.count()
         self._sandbox_process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
-        self._home: Path | None = None
 
     @property
     def pid(self) -> int | None:
@@ -176,9 +177,6 @@ class OrtSandbox:
             process.kill()
         process.wait()
         conn.close()
-        if self._home is not None:
-            shutil.rmtree(self._home, ignore_errors=True)
-            self._home = None
 
     def _connection(self) -> Connection:
         if self._sandbox_process is not None and self._sandbox_process.poll() is not None:
@@ -191,14 +189,12 @@ class OrtSandbox:
     def _start(self) -> None:
         parent, child = multiprocessing.Pipe()
         command = [sys.executable, "-P", "-c", _BOOT, str(child.fileno()), str(self.memory_bytes), str(os.getpid())]
-        # a home of its own: onnxruntime keeps a device id and a database under ~/.cache, not to land in the user's
-        home = Path(tempfile.mkdtemp(prefix="tinyai-ort-sandbox-"))
-        env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+        env = {**{name: value for name, value in os.environ.items() if name not in _HOME_VARIABLES}, **_STARTUP_HOME}
         try:
             process = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env)
         finally:
             child.close()
-        self._sandbox_process, self._conn, self._home = process, parent, home
+        self._sandbox_process, self._conn = process, parent
         if not parent.poll(STARTUP_LIMIT_S):
             self.shutdown(kill=True)
             raise SandboxKilled(f"the onnxruntime sandbox process did not start within {STARTUP_LIMIT_S:g} s")
