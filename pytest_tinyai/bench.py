@@ -14,6 +14,7 @@ import pytest
 
 from pytest_tinyai.findings import ConformanceFailure, NotChecked
 from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.nodes import ConfiguredHooks
 from pytest_tinyai.timing import resolution_feeds, resolution_label, time_once
 
 WARMUP_ROUNDS = 3
@@ -43,7 +44,7 @@ def bench_callable(model: Callable[[], ModelUnderTest], resolution: tuple[int, i
     return bench
 
 
-class BenchFunction(pytest.Function):
+class BenchFunction(ConfiguredHooks, pytest.Function):
     """A bench item: a pytest Function (so the `benchmark` fixture works) that fails with one line per finding."""
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):

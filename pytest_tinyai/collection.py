@@ -17,6 +17,7 @@ from pytest_tinyai.checks import CATALOGUE, Check
 from pytest_tinyai.declared import Declared, peek
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, as_result, printable
 from pytest_tinyai.latency_budget import budget_findings, budget_record, measure_budget
+from pytest_tinyai.nodes import ConfiguredHooks
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.session import absolute, session_key
 from pytest_tinyai.timing import resolution_label
@@ -68,7 +69,7 @@ def select_items(
     return kept, deselected
 
 
-class RegistryFile(pytest.File):
+class RegistryFile(ConfiguredHooks, pytest.File):
     """A registry.json named by --tinyai-registry."""
 
     def collect(self) -> Iterator[pytest.Item]:
@@ -132,7 +133,7 @@ def _mark(item: pytest.Item, marker: str, check: str, model_id: str | None) -> N
         item.user_properties.append((keys.MODEL, model_id))
 
 
-class TinyaiItem(pytest.Item):
+class TinyaiItem(ConfiguredHooks, pytest.Item):
     """Base of the plugin's items: short failure text, no traceback into plugin internals."""
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:

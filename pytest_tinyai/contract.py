@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,6 +123,10 @@ class Contract:
         seen = [dim for spec in self.inputs + self.outputs for dim in spec.shape if isinstance(dim, str)]
         return sorted(set(seen), key=seen.index)
 
+    def at_resolution(self, resolution: list[int] | tuple[int, ...]) -> dict[str, int]:
+        """The dims of a latency resolution: H and W bound to the first two symbols, the others nominal."""
+        return {**self.nominal, **dict(zip(self.symbols[:2], resolution, strict=False))}
+
     def shape_violations(self, dims: dict[str, int]) -> list[str]:
         """Why a concrete assignment of the symbolic dims breaks the contract (empty when it is valid)."""
         problems = []
@@ -146,3 +151,44 @@ class Contract:
             else:
                 feeds[spec.name] = rng.integers(0, 8, shape).astype(dtype)
         return feeds
+
+
+DEFAULT_MAX_PIXELS = 4096 * 4096
+VALUES_PER_PIXEL = 16  # what an input may carry per pixel (batch x channels) before its fixed dims count as a bomb
+
+
+def pixel_cap_problems(block: dict[str, Any], latency: dict[str, Any] | None, max_pixels: int) -> list[str]:
+    """One line per shape the plugin would run that is over the pixel cap.
+
+    A shape's pixels are the product of its symbolic dims' values; besides, each input's values (its fixed dims
+    included) are capped at VALUES_PER_PIXEL per pixel of the cap.
+    """
+    contract = Contract.from_sidecar(block)
+    problems = []
+    for label, dims in _planned_shapes(contract, latency or {}):
+        described = " ".join(f"{symbol}={value}" for symbol, value in dims.items())
+        pixels = math.prod(dims.values())
+        if pixels > max_pixels:
+            problems.append(
+                f"{label} {described} is {pixels:,} pixels, over the cap of {max_pixels:,} (--tinyai-max-pixels)"
+            )
+            continue
+        for spec in contract.inputs:
+            values = math.prod(dim if isinstance(dim, int) else dims.get(dim, 1) for dim in spec.shape)
+            if values > max_pixels * VALUES_PER_PIXEL:
+                problems.append(
+                    f"{label} {described}: input '{spec.name}' {list(spec.shape)} holds {values:,} values, over "
+                    f"{VALUES_PER_PIXEL} per pixel of the cap ({max_pixels * VALUES_PER_PIXEL:,}, --tinyai-max-pixels)"
+                )
+    return problems
+
+
+def _planned_shapes(contract: Contract, latency: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
+    """The symbolic dims of every shape the plugin runs: nominal, all dims at their maximum (the far end of the fuzz
+    range), and each latency resolution and budget (H and W bound to the first two symbols, the others nominal)."""
+    maxima = {symbol: rule.maximum for symbol, rule in contract.dims.items()}
+    shapes = [("contract nominal", contract.nominal), ("contract dims max", {**contract.nominal, **maxima})]
+    resolutions = [("latency resolution", pair) for pair in latency.get("resolutions", [])]
+    resolutions += [("latency budget resolution", budget["resolution"]) for budget in latency.get("budgets", [])]
+    shapes += [(label, contract.at_resolution(resolution)) for label, resolution in resolutions]
+    return [(label, {symbol: dims[symbol] for symbol in contract.symbols if symbol in dims}) for label, dims in shapes]

@@ -78,3 +78,10 @@ class NotChecked(Exception):
 
     def render(self) -> str:
         return f"{printable(self.model_id)}: not checked: {printable(self.reason)}"
+
+
+class NotRunnable(NotChecked):
+    """Raised when a model may not be run: untrusted, off the allowlist, or a run of it was killed."""
+
+    def render(self) -> str:
+        return f"{printable(self.model_id)}: {printable(self.reason)}"

@@ -1,32 +1,69 @@
-"""ModelUnderTest: one registry entry's trusted artefacts, loaded once per process and shared by all checks."""
+"""ModelUnderTest: one registry entry's trusted artefacts, loaded once per process and shared by all checks.
+
+It is also the one gate for execution: a model is run only in the ORT sandbox, and only while its registry trust
+and its allowlist screening hold and no run of it has been killed. Latency timing alone gets an in-process session,
+and only after sandboxed runs of the same model at every shape it will be timed at have completed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import numpy as np
 import onnx
 import onnxruntime as ort
 
-from pytest_tinyai.findings import NotChecked
+from pytest_tinyai.contract import Contract
+from pytest_tinyai.findings import Finding, NotChecked, NotRunnable
+from pytest_tinyai.ort_sandbox import (
+    DEFAULT_MEMORY_GIB,
+    DEFAULT_TIMEOUT_S,
+    GIB,
+    OrtError,
+    OrtSandbox,
+    OutOfMemory,
+    SandboxedOrtSession,
+    SandboxKilled,
+    TensorInfo,
+    session_options,
+    shared_sandbox,
+)
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.trust import Limits, Trust, assess
 
-OPT_LEVELS = {
-    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-    "disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-}
+
+def _packaged_screen(model: ModelUnderTest) -> list[Finding]:
+    """The allowlist check with the packaged allowlist (the checks import this module, so it is imported late)."""
+    from pytest_tinyai.checks.allowlist import check_allowlist
+    from pytest_tinyai.context import CheckContext
+
+    return check_allowlist(model, CheckContext.defaults())
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a run executes models: the screen that admits a model (the allowlist check), the sandbox, the time limit."""
+
+    screen: Callable[[ModelUnderTest], list[Finding]] = _packaged_screen
+    sandbox: OrtSandbox = field(default_factory=lambda: shared_sandbox(int(DEFAULT_MEMORY_GIB * GIB)))
+    timeout: float = DEFAULT_TIMEOUT_S
 
 
 class ModelUnderTest:
-    """Lazily establishes trust, then hands out the parsed model, sidecar and ORT sessions (cached)."""
+    """Lazily establishes trust, then hands out the parsed model, sidecar and gated ORT sessions (cached)."""
 
-    def __init__(self, entry: Entry, limits: Limits, threads: int = 1) -> None:
+    def __init__(self, entry: Entry, limits: Limits, threads: int = 1, execution: Execution | None = None) -> None:
         self.entry = entry
         self.limits = limits
         self.threads = threads
-        self._sessions: dict[str, ort.InferenceSession] = {}
+        self.execution = execution or Execution()
+        self.killed: str | None = None  # why a sandboxed run of this model was killed, once one was
+        self._sessions: dict[str, GatedOrtSession] = {}
+        self._timing_sessions: dict[str, ort.InferenceSession] = {}
 
     @property
     def id(self) -> str:
@@ -37,10 +74,33 @@ class ModelUnderTest:
         return assess(self.entry, self.limits)
 
     def require_trusted(self) -> None:
-        problems = self.trust.problems
-        if problems:
-            more = f" (and {len(problems) - 1} more, see the registry check)" if len(problems) > 1 else ""
-            raise NotChecked(self.id, f"registry trust failed: {problems[0]}{more}")
+        if self.trust.problems:
+            raise NotChecked(self.id, f"registry trust failed: {_first_of(self.trust.problems, 'registry')}")
+
+    @cached_property
+    def allowlist_findings(self) -> list[Finding]:
+        """The allowlist verdict, computed once: the allowlist check reports it and the execution gate obeys it."""
+        return self.execution.screen(self)
+
+    @property
+    def run_refusal(self) -> str | None:
+        """Why this model must not be run (untrusted, off the allowlist, a run killed), or None."""
+        if self.trust.problems:
+            return f"not run: registry trust failed: {_first_of(self.trust.problems, 'registry')}"
+        if self.allowlist_findings:
+            messages = [finding.message for finding in self.allowlist_findings]
+            return f"not run: allowlist failed: {_first_of(messages, 'allowlist')}"
+        return self.killed
+
+    def require_runnable(self) -> None:
+        refusal = self.run_refusal
+        if refusal is not None:
+            _refuse(self.id, refusal)
+
+    def halt(self, killed: SandboxKilled) -> NoReturn:
+        """Record a killed run and refuse it: the model is not run again in this process."""
+        self.killed = str(killed)
+        _refuse(self.id, self.killed)
 
     @property
     def onnx_path(self) -> Path:
@@ -64,23 +124,84 @@ class ModelUnderTest:
     def contract(self) -> dict[str, Any] | None:
         return self.sidecar.get("contract")
 
-    def session(self, opt_level: str = "all") -> ort.InferenceSession:
-        """An ORT CPU session of the trusted model, pinned threads, built once per optimisation level per process."""
+    def session(self, opt_level: str = "all") -> GatedOrtSession:
+        """The model's ORT CPU session in the sandbox, pinned threads, built once per optimisation level.
+
+        Raises NotRunnable when the model may not run, NotChecked when onnxruntime cannot load it.
+        """
+        self.require_runnable()
         if opt_level not in self._sessions:
-            options = ort.SessionOptions()
-            options.graph_optimization_level = OPT_LEVELS[opt_level]
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
+            # from the trusted, already parsed bytes: a file swapped after the sha256 check is never run
+            model_bytes = self.proto.SerializeToString()
             try:
-                # from the trusted, already parsed bytes: a file swapped after the sha256 check is never run
-                self._sessions[opt_level] = ort.InferenceSession(
-                    self.proto.SerializeToString(), options, providers=["CPUExecutionProvider"]
-                )
-            except Exception as error:  # ORT raises its own Fail/InvalidGraph/RuntimeException types
+                sandboxed = self.execution.sandbox.load(model_bytes, opt_level, self.threads, self.execution.timeout)
+            except OrtError as error:
                 raise NotChecked(self.id, f"onnxruntime cannot load the model: {error}") from error
+            except SandboxKilled as killed:
+                self.halt(killed)
+            self._sessions[opt_level] = GatedOrtSession(self, sandboxed)
         return self._sessions[opt_level]
 
     def timing_session(self, opt_level: str = "all") -> ort.InferenceSession:
-        """An in-process ORT session to time (bench items, latency budgets): timings must not cross a process."""
-        return self.session(opt_level)
+        """An in-process ORT session for latency timing (a sandbox round trip would distort it).
+
+        Handed out only once sandboxed runs at the nominal shape and at every declared latency resolution have
+        completed, so a model that is pathological at the shapes it is timed at is stopped in the sandbox first.
+        """
+        if opt_level not in self._timing_sessions:
+            self._probe(opt_level)
+            self._timing_sessions[opt_level] = ort.InferenceSession(
+                self.proto.SerializeToString(),
+                session_options(opt_level, self.threads),
+                providers=["CPUExecutionProvider"],
+            )
+        return self._timing_sessions[opt_level]
+
+    def _probe(self, opt_level: str) -> None:
+        """Run every shape latency timing may run, in the sandbox. A shape onnxruntime refuses is left to the bench
+        item to report, unless the refusal is the sandbox's memory cap; a run past the time limit is killed."""
+        if self.contract is None:
+            raise NotRunnable(self.id, "not timed: no contract to run its shapes in the sandbox first")
+        contract = Contract.from_sidecar(self.contract)
+        resolutions = (self.sidecar.get("latency") or {}).get("resolutions", [])
+        for dims in [contract.nominal, *map(contract.at_resolution, resolutions)]:
+            if contract.shape_violations(dims):
+                continue  # never timed: the bench item refuses it
+            try:
+                self.session(opt_level).run(None, contract.make_inputs(dims))
+            except OutOfMemory as error:
+                raise NotRunnable(self.id, f"not timed: {error}") from None
+            except OrtError:
+                continue
+
+
+class GatedOrtSession:
+    """A model's sandboxed session behind its gate: each run first checks the model may (still) be run."""
+
+    def __init__(self, model: ModelUnderTest, sandboxed: SandboxedOrtSession) -> None:
+        self._model = model
+        self._sandboxed = sandboxed
+
+    def get_inputs(self) -> list[TensorInfo]:
+        return self._sandboxed.get_inputs()
+
+    def get_outputs(self) -> list[TensorInfo]:
+        return self._sandboxed.get_outputs()
+
+    def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        self._model.require_runnable()
+        try:
+            outputs = self._sandboxed.run(output_names, feeds)
+        except SandboxKilled as killed:
+            self._model.halt(killed)
+        return outputs
+
+
+def _refuse(model_id: str, reason: str) -> NoReturn:
+    """The one place a model is refused a run (hypothesis sees one origin for a kill and the refusals after it)."""
+    raise NotRunnable(model_id, reason)
+
+
+def _first_of(problems: list[str], check: str) -> str:
+    more = f" (and {len(problems) - 1} more, see the {check} check)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more}"

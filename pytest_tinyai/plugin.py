@@ -9,6 +9,8 @@ import pytest
 
 from pytest_tinyai.checks import MARKERS
 from pytest_tinyai.collection import registry_files, registry_selections, select_items
+from pytest_tinyai.contract import DEFAULT_MAX_PIXELS
+from pytest_tinyai.ort_sandbox import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_S
 from pytest_tinyai.report import ConformanceReport
 from pytest_tinyai.session import TinyaiSession, session_key
 
@@ -63,6 +65,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--tinyai-allow-missing-data",
         action="store_true",
         help="skip (loudly) the gates whose fold is missing instead of failing them",
+    )
+    group.addoption(
+        "--tinyai-run-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="time limit of each onnxruntime load and run in the sandbox process, which is killed past it (default 60)",
+    )
+    group.addoption(
+        "--tinyai-run-memory-gib",
+        type=float,
+        default=DEFAULT_MEMORY_GIB,
+        metavar="GIB",
+        help="address-space cap of the onnxruntime sandbox process (default 8)",
+    )
+    group.addoption(
+        "--tinyai-max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help="cap on the pixels (product of the symbolic dims) of any shape a sidecar makes the plugin run "
+        "(default 4096*4096)",
     )
     group.addoption("--tinyai-ledger", metavar="FILE", help="gate ledger JSON (default: the tinyai_ledger ini option)")
     group.addoption(

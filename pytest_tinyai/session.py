@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from pytest_tinyai.checks.allowlist import check_allowlist
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.declared import peek
+from pytest_tinyai.findings import Finding
 from pytest_tinyai.gate.ledger import Ledger
-from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.model import Execution, ModelUnderTest
+from pytest_tinyai.ort_sandbox import GIB, shared_sandbox
 from pytest_tinyai.registry import Entry, Registry, load_registry, schema_errors
 from pytest_tinyai.specs import SpecError, load_allowlist, load_resize_contract
 from pytest_tinyai.thresholds import declared_thresholds
@@ -33,13 +36,17 @@ class TinyaiSession:
     loaded: dict[Path, Registry] = field(default_factory=dict)
     peer_models: dict[Path, dict[str, ModelUnderTest]] = field(default_factory=dict)
     selected: dict[Path, set[str]] = field(default_factory=dict)  # registry → item names given as arguments
+    execution: Execution | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> TinyaiSession:
         option = config.option
         registries = [_registry_file(Path(path)) for path in option.tinyai_registry or []]
         cap = int(option.tinyai_max_onnx_mib * MIB)
-        session = cls(registries, Limits(cap, cap), option.tinyai_threads)
+        limits = Limits(max_onnx_bytes=cap, max_external_data_bytes=cap, max_pixels=option.tinyai_max_pixels)
+        session = cls(registries, limits, option.tinyai_threads)
+        sandbox = shared_sandbox(int(option.tinyai_run_memory_gib * GIB))
+        session.execution = Execution(session.screen, sandbox, option.tinyai_run_timeout)
         try:
             try:
                 session.ledger = _ledger(config)
@@ -74,8 +81,14 @@ class TinyaiSession:
     def model(self, entry: Entry) -> ModelUnderTest:
         key = (entry.registry_path, entry.index)
         if key not in self.models:
-            self.models[key] = ModelUnderTest(entry, self.limits, self.threads)
+            self.models[key] = ModelUnderTest(entry, self.limits, self.threads, self.execution)
         return self.models[key]
+
+    def screen(self, model: ModelUnderTest) -> list[Finding]:
+        """The allowlist check under this run's context: what admits a model to execution (none on a config error)."""
+        if self.context is None:
+            return [Finding(model.id, "allowlist", f"configuration error: {self.config_error}")]
+        return check_allowlist(model, self.context)
 
     def peers(self, model: ModelUnderTest) -> dict[str, ModelUnderTest]:
         """The models of the same registry by id (first entry wins on a duplicated id)."""

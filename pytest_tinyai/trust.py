@@ -13,6 +13,7 @@ from typing import Any
 import onnx
 from onnx.external_data_helper import uses_external_data
 
+from pytest_tinyai.contract import DEFAULT_MAX_PIXELS, pixel_cap_problems
 from pytest_tinyai.findings import printable
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.registry import Entry, schema_errors
@@ -30,6 +31,7 @@ class Limits:
     max_onnx_bytes: int = 50 * MIB
     max_external_data_bytes: int = 50 * MIB
     max_sidecar_bytes: int = 1 * MIB
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
 
 @dataclass
@@ -296,5 +298,7 @@ def _load_sidecar(entry: Entry, limits: Limits, problems: list[str]) -> dict[str
         problems.append(str(error))
         return None
     errors = schema_errors(sidecar, "sidecar.schema.json")
+    if not errors and "contract" in sidecar:
+        errors = pixel_cap_problems(sidecar["contract"], sidecar.get("latency"), limits.max_pixels)
     problems.extend(f"sidecar '{printable(relative)}' {line}" for line in errors)
     return sidecar if not errors else None

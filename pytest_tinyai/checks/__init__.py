@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pytest_tinyai.checks.allowlist import check_allowlist
 from pytest_tinyai.checks.contract import check_contract
 from pytest_tinyai.checks.fuzz import check_fuzz
 from pytest_tinyai.checks.gate import check_gate
@@ -18,6 +17,11 @@ from pytest_tinyai.context import CheckContext
 from pytest_tinyai.declared import Declared
 from pytest_tinyai.findings import CheckResult, Finding
 from pytest_tinyai.model import ModelUnderTest
+
+
+def _allowlist_verdict(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+    """The model's allowlist screening, computed once per model: the same verdict gates its execution."""
+    return model.allowlist_findings
 
 
 def _always(declared: Declared) -> bool:
@@ -78,7 +82,7 @@ CATALOGUE: tuple[Check, ...] = (
     Check(
         "allowlist",
         "every op (subgraphs and functions included) on the runtime's allowlist; Loop/nesting limits",
-        check_allowlist,
+        _allowlist_verdict,
     ),
     Check("resize", "every Resize node within the runtime's Resize attribute contract", check_resize),
     Check(

@@ -7,7 +7,7 @@ import onnx
 
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.contract import Contract, TensorSpec
-from pytest_tinyai.findings import Finding
+from pytest_tinyai.findings import Finding, NotRunnable
 from pytest_tinyai.model import ModelUnderTest
 
 
@@ -57,7 +57,10 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
             findings.extend(
                 Finding(model.id, "contract", problem) for problem in _type_problems(spec, actual[spec.name])
             )
-    if not findings:
+    refusal = model.run_refusal
+    if refusal is not None:
+        report(refusal)
+    elif not findings:
         findings.extend(Finding(model.id, "contract", problem) for problem in _run_problems(model, contract))
     return findings
 
@@ -92,6 +95,8 @@ def _run_problems(model: ModelUnderTest, contract: Contract) -> list[str]:
     session = model.session()
     try:
         results = session.run(None, contract.make_inputs(contract.nominal))
+    except NotRunnable:  # the run was killed: the model is not run again
+        raise
     except Exception as error:  # onnxruntime's error types are not importable in a stable way
         return [f"onnxruntime fails at the nominal shape {contract.nominal}: {str(error).strip().splitlines()[0]}"]
     produced = dict(zip([output.name for output in session.get_outputs()], results, strict=True))

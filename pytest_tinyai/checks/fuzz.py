@@ -25,7 +25,7 @@ from pytest_tinyai.checks.fuzz_shapes import (
 )
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.contract import Contract
-from pytest_tinyai.findings import Finding
+from pytest_tinyai.findings import Finding, NotRunnable
 from pytest_tinyai.model import ModelUnderTest
 
 
@@ -49,6 +49,7 @@ def check_fuzz(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     missing = [symbol for symbol in contract.symbols if symbol not in contract.dims and symbol not in fixed]
     if missing:
         return [Finding(model.id, "fuzz", f"dims {missing} have neither a rule nor a nominal value")]
+    model.session()  # a model that may not run, or cannot load, is refused here rather than once per example
     findings = [Finding(model.id, "fuzz", message) for message in _inside_contract(model, contract, fixed, context)]
     findings += [Finding(model.id, "fuzz", message) for message in _outside_contract(model, contract, fixed, context)]
     return findings
@@ -76,6 +77,8 @@ def _inside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str,
         dims = {**fixed, **drawn}
         try:
             first = run_within_contract(model, contract, dims)
+        except NotRunnable:  # a killed run: the model is not run again (hypothesis shrinks it to the refusal)
+            raise
         except Exception as error:  # onnxruntime raises its own error types
             raise AssertionError(f"fails at {_describe(dims)}, inside the contract: {_first_line(error)}") from None
         # the repeat check runs where it is cheap (every drawn shape); the costly extremes run once
@@ -118,6 +121,8 @@ def _outside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str
             raise AssertionError(f"the plugin ran {_describe(dims)}, which the contract does not admit")
         try:
             produced = model.session().run(None, contract.make_inputs(dims))
+        except NotRunnable:
+            raise
         except Exception:  # the model really cannot run this shape: the constraint is needed
             return
         shapes_follow = all(

@@ -14,7 +14,8 @@ from pathlib import Path
 from pytest_tinyai.context import CheckContext, FoldEscape
 from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import Finding, NotRun
-from pytest_tinyai.model import OPT_LEVELS, ModelUnderTest
+from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.ort_sandbox import OPT_LEVELS
 from pytest_tinyai.parity import ParityError, require_torch
 from pytest_tinyai.parity.cases import Case, image_cases, random_cases
 from pytest_tinyai.parity.reference_roots import within_roots

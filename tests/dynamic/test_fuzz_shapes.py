@@ -19,6 +19,8 @@ from dynamic_builders import (
     sidecar,
 )
 
+from pytest_tinyai.specs import packaged_spec
+
 FEW = ("--tinyai-fuzz-examples", "10")
 
 COUNTING_CONFTEST = """
@@ -169,7 +171,10 @@ def test_the_extremes_of_every_dim_and_1080x1920_are_tried_and_the_all_max_corne
 
 
 def test_a_model_whose_output_changes_between_two_runs_is_flagged(pytester, workspace):
+    """The noise op is off the runtime's allowlist, so it is allowed here: otherwise the model is never run."""
+    allowlist = pytester.path / "allowlist.config"
+    allowlist.write_text(packaged_spec("allowlist.config").read_text() + "\nai.onnx;17;RandomUniformLike\n")
     workspace.add("noisy", noisy_model(), sidecar("noisy", dim_rules=dims(1, 64)))
-    result = run_tinyai(pytester, "tinyai_fuzz", *FEW)
+    result = run_tinyai(pytester, "tinyai_fuzz", *FEW, "--tinyai-allowlist", str(allowlist))
     assert_clean_failure(result)
     result.stdout.fnmatch_lines(lines("noisy: 'saliency_map' differs between two runs at H="))

@@ -73,7 +73,7 @@ def test_disallowed_op_at_top_level_is_refused(registry, run_tinyai):
     registry.add("owl", saliency_model([floor("features", "logits")]))
     result = run_tinyai(registry)
     assert_clean_failure(result)
-    assert_only_failing(result, "owl", "allowlist")
+    assert_only_failing(result, "owl", "allowlist", "contract")
     result.stdout.fnmatch_lines(lines("owl: Floor 'floor': op 'Floor' is not on the allowlist (allowlist.config)"))
 
 
@@ -84,7 +84,7 @@ def test_disallowed_op_inside_an_if_branch_is_refused_with_its_scope(registry, r
     registry.add("owl", saliency_model([branch], initializers=[true_cond()]))
     result = run_tinyai(registry)
     assert_clean_failure(result)
-    assert_only_failing(result, "owl", "allowlist")
+    assert_only_failing(result, "owl", "allowlist", "contract")
     result.stdout.fnmatch_lines(
         lines(
             "owl: Floor 'floor': op 'Floor' is not on the allowlist (allowlist.config) "
@@ -99,7 +99,7 @@ def test_disallowed_op_inside_a_loop_body_two_levels_down_is_refused_with_its_sc
     registry.add("owl", saliency_model([outer], initializers=[ONE]))
     result = run_tinyai(registry)
     assert_clean_failure(result)
-    assert_only_failing(result, "owl", "allowlist")
+    assert_only_failing(result, "owl", "allowlist", "contract")
     result.stdout.fnmatch_lines(
         lines(
             "owl: Floor 'floor': op 'Floor' is not on the allowlist (allowlist.config) "
@@ -116,7 +116,7 @@ def test_disallowed_op_inside_a_model_local_function_is_refused_with_the_functio
     registry.add("owl", saliency_model([call], functions=[block], extra_opsets={"local": 1}))
     result = run_tinyai(registry)
     assert_clean_failure(result)
-    assert_only_failing(result, "owl", "allowlist")
+    assert_only_failing(result, "owl", "allowlist", "contract")
     result.stdout.fnmatch_lines(
         lines(
             "owl: Floor 'block_floor': op 'Floor' is not on the allowlist (allowlist.config) (in function local.Block)"
@@ -137,7 +137,7 @@ def test_subgraphs_nested_nine_deep_are_refused(registry, run_tinyai):
     registry.add("owl", saliency_model(nested_ifs(9), initializers=[true_cond()]))
     result = run_tinyai(registry)
     assert_clean_failure(result)
-    assert_only_failing(result, "owl", "allowlist")
+    assert_only_failing(result, "owl", "allowlist", "contract")
     result.stdout.fnmatch_lines(lines("owl: Identity 'leaf' is nested 9 subgraphs deep (limit 8) (in main graph > If"))
 
 
@@ -150,7 +150,7 @@ def test_seventeen_loops_are_refused(registry, run_tinyai):
     registry.add("owl", saliency_model(chained_loops(17), initializers=[ONE]))
     result = run_tinyai(registry)
     assert_clean_failure(result)
-    assert_only_failing(result, "owl", "allowlist")
+    assert_only_failing(result, "owl", "allowlist", "contract")
     result.stdout.fnmatch_lines(lines("owl: 17 Loop nodes in the model (limit 16)"))
 
 

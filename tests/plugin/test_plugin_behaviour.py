@@ -23,6 +23,7 @@ from plugin_builders import (
 )
 
 from pytest_tinyai import collection
+from pytest_tinyai.ort_sandbox import OrtSandbox
 
 
 def test_a_clean_registry_passes_all_five_checks(registry, run_tinyai):
@@ -134,7 +135,7 @@ def test_terminal_summary_lists_models_and_per_check_counts(registry, run_tinyai
             "  opset *2 passed, 0 failed",
             "  allowlist *1 passed, 1 failed",
             "  resize *2 passed, 0 failed",
-            "  contract *2 passed, 0 failed",
+            "  contract *1 passed, 1 failed",
         ]
     )
 
@@ -182,16 +183,18 @@ def test_registry_below_a_conftest_setting_pytest_plugins_runs_from_another_dire
 
 
 def test_each_model_is_parsed_and_given_a_session_once_per_process(registry, run_tinyai, monkeypatch):
-    loads, sessions = [], []
-    real_load, real_session = onnx.load_model_from_string, onnxruntime.InferenceSession
+    loads, sessions, in_process = [], [], []
+    real_load, real_session = onnx.load_model_from_string, OrtSandbox.load
     monkeypatch.setattr(onnx, "load_model_from_string", lambda data, *a, **k: loads.append(data) or real_load(data))
     monkeypatch.setattr(
-        onnxruntime, "InferenceSession", lambda model, *a, **k: sessions.append(model) or real_session(model, *a, **k)
+        OrtSandbox, "load", lambda self, model, *a, **k: sessions.append(model) or real_session(self, model, *a, **k)
     )
+    monkeypatch.setattr(onnxruntime, "InferenceSession", lambda *a, **k: in_process.append(a))
     registry.add("auk")
     registry.add("kite")
     run_tinyai(registry).assert_outcomes(passed=10)
     assert (len(loads), len(sessions)) == (2, 2)  # one parse and one session per model, shared by five checks
+    assert in_process == []  # the sessions live in the sandbox process, none in pytest's
 
 
 def test_registry_below_a_norecursedirs_folder_is_collected_beside_its_parent_directory(pytester):
