@@ -50,7 +50,7 @@ class BenchFunction(ConfiguredHooks, pytest.Function):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):
         if isinstance(excinfo.value, ConformanceFailure | NotChecked):
             return excinfo.value.render()
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[str, None, str]:
         return str(self.path), None, self.name

@@ -13,7 +13,7 @@ from _pytest.pathlib import bestrelpath
 
 from pytest_tinyai import properties as keys
 from pytest_tinyai.bench import BenchFunction, bench_callable
-from pytest_tinyai.checks import CATALOGUE, Check
+from pytest_tinyai.checks import Check
 from pytest_tinyai.declared import Declared, peek
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, as_result, printable
 from pytest_tinyai.latency_budget import budget_findings, budget_record, measure_budget
@@ -81,7 +81,7 @@ class RegistryFile(ConfiguredHooks, pytest.File):
         entries = sorted(registry.entries, key=lambda entry: labels[entry.index])
         ledger_ids = set(session.ledger.gates) | set(session.ledger.thresholds) if session.ledger else set()
         declared = {entry.index: peek(entry, session.ledger) for entry in entries}
-        for check in CATALOGUE:
+        for check in session.parts.checks:
             for entry in entries:
                 if entry.problems and check.name != "registry":
                     continue  # a broken declaration is one failing item, not one per check
@@ -183,8 +183,7 @@ class CheckItem(TinyaiItem):
 
     def runtest(self) -> None:
         session = self.config.stash[session_key]
-        if session.context is None:
-            raise NotChecked(self.entry.id, f"configuration error: {session.config_error}")
+        assert session.context is not None  # built with the session
         model = session.model(self.entry)
         try:
             result = as_result(self.check.run(model, session.context))

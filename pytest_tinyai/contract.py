@@ -153,7 +153,6 @@ class Contract:
         return feeds
 
 
-DEFAULT_MAX_PIXELS = 4096 * 4096
 VALUES_PER_PIXEL = 16  # what an input may carry per pixel (batch x channels) before its fixed dims count as a bomb
 
 

@@ -19,9 +19,8 @@ import onnxruntime as ort
 
 from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import Finding, NotChecked, NotRunnable
+from pytest_tinyai.options import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_S
 from pytest_tinyai.ort_sandbox import (
-    DEFAULT_MEMORY_GIB,
-    DEFAULT_TIMEOUT_S,
     GIB,
     OrtError,
     OrtSandbox,

@@ -38,24 +38,21 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from pytest_tinyai.startup import HOME_VARIABLES, STARTUP_HOME
+
+_OUT_OF_MEMORY = ("failed to allocate", "bad_alloc", "bad allocation")  # onnxruntime's words for it
+
 OPT_LEVELS = {
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     "disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
 }
 GIB = 1 << 30
-DEFAULT_TIMEOUT_S = 60.0
-DEFAULT_MEMORY_GIB = 8.0
 STARTUP_LIMIT_S = 120.0  # the sandbox process importing onnxruntime, on a busy machine; not a model's run
 REPLY_SHARE = 4  # outputs are handed back up to this fraction of the memory cap: pytest's process holds them too
 HELD_SESSIONS = 16  # sessions kept loaded in the sandbox process; an evicted one is reloaded on its next run
 MAX_REPLY_BYTES = 16 << 20  # a reply's JSON (names, shapes, one error line); the arrays follow it as raw buffers
 MAX_ERROR_CHARS = 2000  # an error line names the model's nodes, whose names the model chooses
 _PR_SET_PDEATHSIG = 1
-# onnxruntime keeps a device id and a database under ~/.cache: the sandbox process keeps them where onnxruntime in
-# pytest's own process did, under the home pytest started with, not under one a test has set since (pytester does)
-_HOME_VARIABLES = ("HOME", "XDG_CACHE_HOME")
-_STARTUP_HOME = {name: os.environ[name] for name in _HOME_VARIABLES if name in os.environ}
-_OUT_OF_MEMORY = ("failed to allocate", "bad_alloc", "bad allocation")  # onnxruntime's words for it
 
 
 class SandboxError(Exception):
@@ -189,7 +186,7 @@ class OrtSandbox:
     def _start(self) -> None:
         parent, child = multiprocessing.Pipe()
         command = [sys.executable, "-P", "-c", _BOOT, str(child.fileno()), str(self.memory_bytes), str(os.getpid())]
-        env = {**{name: value for name, value in os.environ.items() if name not in _HOME_VARIABLES}, **_STARTUP_HOME}
+        env = {**{name: value for name, value in os.environ.items() if name not in HOME_VARIABLES}, **STARTUP_HOME}
         try:
             process = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env)
         finally:
@@ -241,7 +238,7 @@ class SandboxedOrtSession:
         return list(self._outputs)
 
     def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        arrays = [np.ascontiguousarray(value) for value in feeds.values()]
+        arrays = [np.require(value, requirements="C") for value in feeds.values()]
         headers = [(name, array.dtype.str, array.shape) for name, array in zip(feeds, arrays, strict=True)]
         where = f" at {_describe_feeds(feeds)}"
         for _ in range(2):  # a sandbox process that restarted or evicted the session gets it loaded again
@@ -376,7 +373,7 @@ def _reply_run(
         _reply(conn, "unloaded", None)
         return
     try:
-        outputs = [np.ascontiguousarray(value) for value in ort_session.run(output_names, feeds)]
+        outputs = [np.require(value, requirements="C") for value in ort_session.run(output_names, feeds)]
     except Exception as error:  # onnxruntime's own error types, MemoryError
         _reply(conn, "error", _error(error, memory_bytes))
         return

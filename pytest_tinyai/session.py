@@ -16,7 +16,8 @@ from pytest_tinyai.findings import Finding
 from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.model import Execution, ModelUnderTest
 from pytest_tinyai.ort_sandbox import GIB, shared_sandbox
-from pytest_tinyai.registry import Entry, Registry, load_registry, schema_errors
+from pytest_tinyai.parts import Parts
+from pytest_tinyai.registry import Entry, Registry, load_registry, sidecar_schema_errors
 from pytest_tinyai.specs import SpecError, load_allowlist, load_resize_contract
 from pytest_tinyai.thresholds import declared_thresholds
 from pytest_tinyai.trust import MIB, Limits
@@ -27,10 +28,9 @@ class TinyaiSession:
     registries: list[Path]
     limits: Limits
     threads: int
+    parts: Parts
     context: CheckContext | None = None
-    config_error: str | None = None
     ledger: Ledger | None = None
-    ledger_error: str | None = None
     ledger_updates: list[str] = field(default_factory=list)
     models: dict[tuple[Path, int], ModelUnderTest] = field(default_factory=dict)
     loaded: dict[Path, Registry] = field(default_factory=dict)
@@ -39,25 +39,30 @@ class TinyaiSession:
     execution: Execution | None = None
 
     @classmethod
-    def from_config(cls, config: pytest.Config) -> TinyaiSession:
+    def from_config(cls, config: pytest.Config, parts: Parts) -> TinyaiSession:
+        """The run state from the options and the gathered parts; an impossible configuration (a missing registry,
+        an unreadable allowlist, Resize contract or ledger) is a pytest.UsageError: one line, exit status 4."""
         option = config.option
         registries = [_registry_file(Path(path)) for path in option.tinyai_registry or []]
+        missing = [str(path) for path in registries if not path.exists()]
+        if missing:
+            raise pytest.UsageError(f"--tinyai-registry: no such file: {', '.join(missing)}")
         cap = int(option.tinyai_max_onnx_mib * MIB)
-        limits = Limits(max_onnx_bytes=cap, max_external_data_bytes=cap, max_pixels=option.tinyai_max_pixels)
-        session = cls(registries, limits, option.tinyai_threads)
-        sandbox = shared_sandbox(int(option.tinyai_run_memory_gib * GIB))
-        session.execution = Execution(session.screen, sandbox, option.tinyai_run_timeout)
+        limits = Limits(
+            max_onnx_bytes=cap,
+            max_external_data_bytes=cap,
+            max_pixels=option.tinyai_max_pixels,
+            sidecar_fields=parts.sidecar_fields,
+        )
         try:
-            try:
-                session.ledger = _ledger(config)
-            except ValueError as error:
-                session.ledger_error = str(error)
-                raise
+            ledger = _ledger(config)
             allowlist = load_allowlist(_path(option.tinyai_allowlist))
             resize = load_resize_contract(_path(option.tinyai_resize_contract))
         except (SpecError, ValueError) as error:
-            session.config_error = str(error)
-            return session
+            raise pytest.UsageError(f"pytest-tinyai: {error}") from None
+        session = cls(registries, limits, option.tinyai_threads, parts, ledger=ledger)
+        sandbox = shared_sandbox(int(option.tinyai_run_memory_gib * GIB))
+        session.execution = Execution(session.screen, sandbox, option.tinyai_run_timeout)
         session.context = CheckContext(
             allowlist=allowlist,
             resize_contract=resize,
@@ -66,8 +71,10 @@ class TinyaiSession:
             data_dir=_path(option.tinyai_data_dir),
             allow_missing_data=option.tinyai_allow_missing_data,
             reference_roots=tuple(config.getini("tinyai_reference_roots")),
-            ledger=session.ledger,
+            ledger=ledger,
             peers=session.peers,
+            kinds=parts.kinds,
+            metrics=parts.metrics,
         )
         return session
 
@@ -75,7 +82,7 @@ class TinyaiSession:
         """A registry file, read and validated once per process."""
         key = absolute(path)
         if key not in self.loaded:
-            self.loaded[key] = load_registry(key)
+            self.loaded[key] = load_registry(key, self.parts.formats)
         return self.loaded[key]
 
     def model(self, entry: Entry) -> ModelUnderTest:
@@ -86,8 +93,7 @@ class TinyaiSession:
 
     def screen(self, model: ModelUnderTest) -> list[Finding]:
         """The allowlist check under this run's context: what admits a model to execution (none on a config error)."""
-        if self.context is None:
-            return [Finding(model.id, "allowlist", f"configuration error: {self.config_error}")]
+        assert self.context is not None  # built with the session
         return check_allowlist(model, self.context)
 
     def peers(self, model: ModelUnderTest) -> dict[str, ModelUnderTest]:
@@ -100,9 +106,6 @@ class TinyaiSession:
 
     def update_ledger(self) -> None:
         """Record new gates, higher floors, new and tighter thresholds; refusals are reported, not hidden."""
-        if self.ledger_error is not None:
-            self.ledger_updates.append(f"NOT updated: {self.ledger_error}")
-            return
         if self.ledger is None:
             self.ledger_updates.append("no ledger configured (--tinyai-ledger or the tinyai_ledger ini option)")
             return
@@ -112,7 +115,7 @@ class TinyaiSession:
                 sidecar = peek(entry, None).sidecar
                 if not sidecar:
                     continue
-                if schema_errors(sidecar, "sidecar.schema.json"):
+                if sidecar_schema_errors(sidecar, self.limits.sidecar_fields):
                     if {"gate", "reference", "latency"} & set(sidecar):
                         self.ledger_updates.append(f"{entry.id}: sidecar fails its schema; nothing recorded")
                     continue

@@ -6,6 +6,7 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -13,10 +14,11 @@ from typing import Any
 import onnx
 from onnx.external_data_helper import uses_external_data
 
-from pytest_tinyai.contract import DEFAULT_MAX_PIXELS, pixel_cap_problems
+from pytest_tinyai.contract import pixel_cap_problems
 from pytest_tinyai.findings import printable
 from pytest_tinyai.graph import all_tensors
-from pytest_tinyai.registry import Entry, schema_errors
+from pytest_tinyai.options import DEFAULT_MAX_PIXELS
+from pytest_tinyai.registry import Entry, sidecar_schema_errors
 from pytest_tinyai.strict_json import JsonProblem, parse_json
 
 MIB = 1024 * 1024
@@ -32,6 +34,7 @@ class Limits:
     max_external_data_bytes: int = 50 * MIB
     max_sidecar_bytes: int = 1 * MIB
     max_pixels: int = DEFAULT_MAX_PIXELS
+    sidecar_fields: Mapping[str, Any] = field(default_factory=dict)  # top-level keys plugins add to the schema
 
 
 @dataclass
@@ -297,7 +300,7 @@ def _load_sidecar(entry: Entry, limits: Limits, problems: list[str]) -> dict[str
     except (Untrusted, JsonProblem) as error:
         problems.append(str(error))
         return None
-    errors = schema_errors(sidecar, "sidecar.schema.json")
+    errors = sidecar_schema_errors(sidecar, limits.sidecar_fields)
     if not errors and "contract" in sidecar:
         errors = pixel_cap_problems(sidecar["contract"], sidecar.get("latency"), limits.max_pixels)
     problems.extend(f"sidecar '{printable(relative)}' {line}" for line in errors)

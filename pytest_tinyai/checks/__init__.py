@@ -117,8 +117,3 @@ CATALOGUE: tuple[Check, ...] = (
         applies=_thresholded,
     ),
 )
-
-MARKERS: dict[str, str] = {
-    **{check.marker: check.description for check in CATALOGUE},
-    "tinyai_bench": "latency benchmarks (pytest-benchmark) and relative latency budgets",
-}

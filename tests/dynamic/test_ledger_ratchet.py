@@ -194,22 +194,22 @@ def test_update_ledger_refuses_to_change_a_fold(pytester, workspace, fold_hash):
     ["{not json", '{"schema_version": 3, "gates": {}}', '{"schema_version": 1}', '["gates"]'],
     ids=["not-json", "future-version", "no-gates", "not-an-object"],
 )
-def test_an_unreadable_ledger_fails_the_gate_items_clearly(pytester, workspace, fold_hash, text):
+def test_an_unreadable_ledger_stops_the_run_once_as_a_usage_error(pytester, workspace, fold_hash, text):
     workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
     workspace.ledger_path.write_text(text)
     result = run_gate(pytester)
-    assert_clean_failure(result)
-    assert outcomes(result) == {"gate[v1]": "failed"}
-    result.stdout.fnmatch_lines(lines("v1: not checked: configuration error: gate ledger ", "json is unreadable"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert_no_internals(result)
+    result.stderr.fnmatch_lines(lines("ERROR: pytest-tinyai: gate ledger ", "json is unreadable"))
 
 
 def test_update_ledger_leaves_an_unreadable_ledger_alone_and_says_why(pytester, workspace, fold_hash):
     workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
     workspace.ledger_path.write_text("{not json")
     result = update_ledger(pytester)
-    assert_clean_failure(result)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert workspace.ledger_path.read_text() == "{not json"
-    result.stdout.fnmatch_lines(lines("ledger: NOT updated: gate ledger ", "ledger.json is unreadable"))
+    result.stderr.fnmatch_lines(lines("ERROR: pytest-tinyai: gate ledger ", "ledger.json is unreadable"))
 
 
 def test_update_ledger_records_a_baseline_added_to_a_recorded_gate(pytester, workspace, fold_hash):

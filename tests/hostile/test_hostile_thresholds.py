@@ -7,7 +7,7 @@ import json
 
 import pytest
 from hostile_builders import HEALTHY, assert_contained, run_hostile
-from plugin_builders import CORE_CHECKS, with_sidecar
+from plugin_builders import CORE_CHECKS, assert_usage_error, with_sidecar
 
 REFERENCE = "trainers.saliency_student.model:saliency_student_v2"
 BUDGET = {"relative_to": HEALTHY, "resolution": [8, 8], "max_ratio": 1.3}
@@ -89,4 +89,4 @@ def test_a_ledger_holding_nan_is_refused(pytester, hostile, ledger):
     ledger.write_text(ledger.read_text().replace("1e-05", "NaN"))
     hostile.add("bad", sidecar=with_sidecar("bad", reference=REFERENCE, latency=LATENCY))
     result = run_thresholds(pytester, hostile, ledger).result
-    result.stdout.fnmatch_lines(["*configuration error: gate ledger * is unreadable: *NaN is not a finite number*"])
+    assert_usage_error(result, "pytest-tinyai: gate ledger * is unreadable: *NaN is not a finite number*")

@@ -251,6 +251,14 @@ def assert_only_failing(result, model_id: str, *failing: str) -> None:
     assert {name: outcomes.get(name) for name in expected} == expected
 
 
+def assert_usage_error(result, fragment: str) -> None:
+    """The run stopped before any item ran (exit 4) with one `ERROR:` line containing `fragment` (fnmatch)."""
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 4, output
+    assert "INTERNALERROR" not in output and "Traceback" not in output
+    result.stderr.fnmatch_lines([f"ERROR: {fragment}"])
+
+
 def assert_clean_failure(result) -> None:
     """Failed tests (exit 1), no INTERNALERROR, no traceback into the plugin's own modules."""
     output = result.stdout.str() + result.stderr.str()

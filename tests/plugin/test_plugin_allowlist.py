@@ -11,6 +11,7 @@ from plugin_builders import (
     INT64,
     assert_clean_failure,
     assert_only_failing,
+    assert_usage_error,
     const,
     if_node,
     lines,
@@ -254,22 +255,18 @@ def test_allowlist_not_covering_the_models_opset_is_reported_once(pytester, regi
         pytest.param("# nothing\n", "declares no operators", id="empty"),
     ],
 )
-def test_malformed_allowlist_file_fails_every_item_with_a_clear_message(pytester, registry, run_tinyai, text, problem):
+def test_a_malformed_allowlist_file_is_a_usage_error_naming_the_line(pytester, registry, run_tinyai, text, problem):
     allowlist = pytester.path / "broken.config"
     allowlist.write_text(text)
     registry.add("owl")
     result = run_tinyai(registry, "--tinyai-allowlist", str(allowlist))
-    assert_clean_failure(result)
-    result.assert_outcomes(failed=5)
-    result.stdout.fnmatch_lines([f"*owl: not checked: *allowlist {allowlist}: {problem}*"])
+    assert_usage_error(result, f"pytest-tinyai: *allowlist {allowlist}: {problem}*")
 
 
-def test_missing_allowlist_file_fails_every_item_with_a_clear_message(pytester, registry, run_tinyai):
+def test_a_missing_allowlist_file_is_a_usage_error(pytester, registry, run_tinyai):
     registry.add("owl")
     result = run_tinyai(registry, "--tinyai-allowlist", str(pytester.path / "nope.config"))
-    assert_clean_failure(result)
-    result.assert_outcomes(failed=5)
-    result.stdout.fnmatch_lines(["*owl: not checked: *allowlist*nope.config*does not exist*"])
+    assert_usage_error(result, "pytest-tinyai: *allowlist*nope.config*does not exist*")
 
 
 ORT_STYLE = """# a reduced-build config as onnxruntime's tools write it

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import onnx
 import onnxruntime
 import pytest
@@ -22,7 +20,6 @@ from plugin_builders import (
     with_sidecar,
 )
 
-from pytest_tinyai import collection
 from pytest_tinyai.ort_sandbox import OrtSandbox
 
 
@@ -219,22 +216,23 @@ def test_a_registry_with_no_models_fails_instead_of_checking_nothing(registry, r
     result.stdout.fnmatch_lines(lines("registry.json: the registry declares no models: there is nothing to check"))
 
 
-def test_a_check_that_crashes_fails_its_item_in_one_line_naming_model_check_and_place(
-    registry, run_tinyai, monkeypatch
-):
-    def crashing_check(model, context):
-        raise ZeroDivisionError("a bug in a check")
+def test_a_check_that_crashes_fails_its_item_in_one_line_naming_model_check_and_place(pytester, registry, run_tinyai):
+    pytester.makeconftest(
+        """
+        from pytest_tinyai.checks import Check
 
-    crashing = tuple(
-        dataclasses.replace(check, run=crashing_check) if check.name == "resize" else check
-        for check in collection.CATALOGUE
+        def crashing_check(model, context):
+            raise ZeroDivisionError("a bug in a check")
+
+        def pytest_tinyai_checks():
+            return [Check("crashy", "always crashes", crashing_check)]
+        """
     )
-    monkeypatch.setattr(collection, "CATALOGUE", crashing)
     registry.add("owl")
-    result = run_tinyai(registry, "-m", "tinyai_resize")
+    result = run_tinyai(registry, "-m", "tinyai_crashy")
     assert_clean_failure(result)
     result.stdout.fnmatch_lines(
-        ["*owl: not checked: the resize check crashed: ZeroDivisionError: a bug in a check (at test_plugin_*.py:*)"]
+        ["*owl: not checked: the crashy check crashed: ZeroDivisionError: a bug in a check (at conftest.py:*)"]
     )
 
 

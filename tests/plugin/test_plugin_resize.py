@@ -9,6 +9,7 @@ from plugin_builders import (
     FLOAT,
     assert_clean_failure,
     assert_only_failing,
+    assert_usage_error,
     const,
     constant_node,
     if_node,
@@ -180,14 +181,12 @@ def test_resize_contract_option_can_be_stricter_than_the_default(pytester, regis
     result.stdout.fnmatch_lines(lines("owl: Resize 'up' mode='linear' (allowed: nearest)"))
 
 
-def test_malformed_resize_contract_fails_every_item_with_a_clear_message(pytester, registry, run_tinyai):
+def test_a_malformed_resize_contract_is_a_usage_error(pytester, registry, run_tinyai):
     contract = pytester.path / "broken.json"
     contract.write_text('{"allowed": ["mode"]}')
     registry.add("owl")
     result = run_tinyai(registry, "--tinyai-resize-contract", str(contract))
-    assert_clean_failure(result)
-    result.assert_outcomes(failed=5)
-    result.stdout.fnmatch_lines([f"*owl: not checked: *resize contract {contract}: *"])
+    assert_usage_error(result, f"pytest-tinyai: *resize contract {contract}: *")
 
 
 def test_resize_node_at_an_opset_before_resize_existed_is_a_finding_not_a_crash(registry, run_tinyai):
@@ -215,5 +214,4 @@ def test_a_resize_contract_with_a_mistyped_key_is_refused_not_silently_ignored(p
     contract.write_text(json.dumps({"allowed": {"mode": ["nearest"]}, "forbiden_attributes": ["axes"]}))
     registry.add("owl")
     result = run_tinyai(registry, "--tinyai-resize-contract", str(contract))
-    assert_clean_failure(result)
-    result.stdout.fnmatch_lines(["*owl: not checked: *unknown keys ?'forbiden_attributes'?*"])
+    assert_usage_error(result, "pytest-tinyai: *unknown keys ?'forbiden_attributes'?*")
