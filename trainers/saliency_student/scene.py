@@ -41,10 +41,16 @@ class SceneConfig:
     blur_sigma: tuple[float, float] = (0.4, 1.2)
 
 
-def eval_like(canvas: int = 256) -> SceneConfig:
-    """The eval fold's process at ``canvas`` px: one object fully inside the frame, no jitter, no blur."""
+def eval_like(size: int = 256) -> SceneConfig:
+    """The eval fold's process, whole frames of ``size`` px: one object fully inside, no jitter, no blur."""
     return SceneConfig(
-        canvas=canvas, max_objects=1, scale_jitter=1.0, overhang=0.0, colour_jitter=0.0, blur_probability=0.0
+        canvas=size,
+        reference=size,
+        max_objects=1,
+        scale_jitter=1.0,
+        overhang=0.0,
+        colour_jitter=0.0,
+        blur_probability=0.0,
     )
 
 
