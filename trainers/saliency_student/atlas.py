@@ -20,6 +20,14 @@ import torch
 import torch.nn.functional as F
 
 GAP = 2
+OUTSIDE = 4.0  # a normalised grid coordinate beyond the texture (which spans [-1, 1])
+
+
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``tensor`` (on the CPU) on ``device``; to a GPU through pinned memory without waiting for queued work."""
+    if device.type != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def _stacked(images: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,15 +77,22 @@ class Atlas:
         return Atlas(*([t.to(device) for t in tensors] for tensors in (self.textures, self.tops, self.level_sizes)))
 
     def sample(self, ids: torch.Tensor, maps: torch.Tensor, size: int, clamp: bool = False) -> torch.Tensor:
-        """(M, C, size, size) samples of entries ``ids`` (M,) through ``maps`` (M, 4): x0, y0, step_x, step_y."""
+        """(M, C, size, size) samples of entries ``ids`` (M,) through ``maps`` (M, 4): x0, y0, step_x, step_y.
+
+        ``ids`` and ``maps`` are CPU tensors (scenes are drawn there), so grouping by level never waits on a GPU.
+        """
         device = self.textures[0].device
-        ids, maps = ids.to(device), maps.to(device=device, dtype=torch.float32)
-        steps = maps[:, 2:].abs().amax(1)
-        levels = torch.log2(steps.clamp_min(1)).floor().clamp_max(len(self.textures) - 1).long()
-        out = self.textures[0].new_zeros((len(ids), self.textures[0].shape[1], size, size))
-        for level in levels.unique().tolist():
-            chosen = (levels == level).nonzero().squeeze(1)
-            out.index_copy_(0, chosen, self._sample_level(level, ids[chosen], maps[chosen], size, clamp))
+        maps = maps.float()
+        levels = torch.log2(maps[:, 2:].abs().amax(1).clamp_min(1)).floor().clamp_max(len(self.textures) - 1).long()
+        groups = [(level, (levels == level).nonzero().squeeze(1)) for level in levels.unique().tolist()]
+        if len(groups) == 1:
+            return self._sample_level(groups[0][0], to_device(ids, device), to_device(maps, device), size, clamp)
+        out = self.textures[0].new_empty((len(ids), self.textures[0].shape[1], size, size))
+        for level, chosen in groups:
+            sampled = self._sample_level(
+                level, to_device(ids[chosen], device), to_device(maps[chosen], device), size, clamp
+            )
+            out.index_copy_(0, to_device(chosen, device), sampled)
         return out
 
     def _sample_level(self, level: int, ids: torch.Tensor, maps: torch.Tensor, size: int, clamp: bool) -> torch.Tensor:
@@ -87,18 +102,15 @@ class Atlas:
         # source coordinates in this level's pixels: x (M, size) along a row, y (M, size) down a column
         x = (maps[:, :1] + maps[:, 2:3] * centres) * (own[:, :1] / full[:, :1])
         y = (maps[:, 1:2] + maps[:, 3:4] * centres) * (own[:, 1:] / full[:, 1:])
+        height, width = texture.shape[2:]
         if clamp:
             x = torch.minimum(x.clamp_min(0.5), own[:, :1] - 0.5)
             y = torch.minimum(y.clamp_min(0.5), own[:, 1:] - 0.5)
-            inside = None
-        else:
-            inside_x = (x >= 0) & (x < own[:, :1])
-            inside_y = (y >= 0) & (y < own[:, 1:])
-            inside = (inside_y[:, :, None] & inside_x[:, None, :]).unsqueeze(1)
-        height, width = texture.shape[2:]
         gx = 2 * x / width - 1
         gy = 2 * (y + self.tops[level][ids][:, None]) / height - 1
+        if not clamp:  # a point outside its entry reads the zero padding beyond the texture
+            gx = gx.masked_fill((x < 0) | (x >= own[:, :1]), OUTSIDE)
+            gy = gy.masked_fill((y < 0) | (y >= own[:, 1:]), OUTSIDE)
         grid = torch.stack(torch.broadcast_tensors(gx[:, None, :], gy[:, :, None]), dim=-1)
         sampled = F.grid_sample(texture, grid.reshape(1, -1, size, 2), mode="bilinear", align_corners=False)
-        sampled = sampled.view(texture.shape[1], len(ids), size, size).transpose(0, 1)
-        return sampled if inside is None else sampled * inside
+        return sampled.view(texture.shape[1], len(ids), size, size).transpose(0, 1)

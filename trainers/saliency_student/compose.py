@@ -17,7 +17,7 @@ import torch
 
 from pytest_tinyai.dataset import IMAGENET_MEAN, IMAGENET_STD
 from trainers.corpus.pack_format import entries, load_pixels, read_manifest
-from trainers.saliency_student.atlas import Atlas
+from trainers.saliency_student.atlas import Atlas, to_device
 from trainers.saliency_student.photometric import gaussian_blur, jitter_colour
 from trainers.saliency_student.scene import Scenes
 
@@ -65,26 +65,31 @@ class Compositor:
         return self.backgrounds.sizes.cpu().numpy()
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(array).to(self.device)
+        return to_device(torch.from_numpy(array), self.device)
 
     def render(self, scenes: Scenes, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Images and masks of ``scenes`` at ``size`` x ``size`` px."""
-        batch, slots = scenes.objects.shape
-        image = self.backgrounds.sample(
-            self._tensor(scenes.background), self._tensor(scenes.background_map), size, True
-        )
+        background = torch.from_numpy(scenes.background)
+        image = self.backgrounds.sample(background, torch.from_numpy(scenes.background_map), size, clamp=True)
         image = jitter_colour(image, self._tensor(scenes.background_colour))
+        rows, slots = np.nonzero(scenes.present)
+        order = np.argsort(slots, kind="stable")  # slot by slot: later slots are drawn over earlier ones
+        rows, slots = rows[order], slots[order]
         rgba = self.objects.sample(
-            self._tensor(scenes.objects.reshape(-1)), self._tensor(scenes.object_map.reshape(-1, 4)), size
-        ).view(batch, slots, 4, size, size)
-        present = self._tensor(scenes.present).float().view(batch, slots, 1, 1, 1)
-        colours = self._tensor(scenes.object_colour)
-        cover = image.new_zeros((batch, 1, size, size))
-        for slot in range(slots):
-            alpha = rgba[:, slot, 3:] * present[:, slot]
-            rgb = jitter_colour(rgba[:, slot, :3] / rgba[:, slot, 3:].clamp_min(1 / 255), colours[:, slot], alpha)
-            image = image + (rgb - image) * alpha
-            cover = cover + alpha * (1 - cover)
-        image = gaussian_blur(image, self._tensor(scenes.blur))
-        normalised = ((image - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
+            torch.from_numpy(scenes.objects[rows, slots]), torch.from_numpy(scenes.object_map[rows, slots]), size
+        )
+        alpha = rgba[:, 3:]
+        premultiplied = jitter_colour(rgba[:, :3], self._tensor(scenes.object_colour[rows, slots]), alpha)
+        cover = torch.zeros_like(image[:, :1])
+        for slot in range(int(slots.max()) + 1):
+            drawn = np.nonzero(slots == slot)[0]
+            where, which = self._tensor(rows[drawn]), self._tensor(drawn)
+            over = alpha[which]
+            image[where] = image[where] * (1 - over) + premultiplied[which]
+            cover[where] = cover[where] + over * (1 - cover[where])
+        blurred = np.nonzero(scenes.blur)[0]
+        if len(blurred):
+            where = self._tensor(blurred)
+            image[where] = gaussian_blur(image[where], self._tensor(scenes.blur[blurred]))
+        normalised = image.sub_(self.mean).div_(self.std).contiguous(memory_format=torch.channels_last)
         return normalised, (cover >= MASK_THRESHOLD).float()

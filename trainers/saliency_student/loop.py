@@ -36,6 +36,7 @@ from trainers.saliency_student.recipe import Recipe
 from trainers.saliency_student.sources import Batch, open_data
 
 CHECKPOINT = "last.pt"
+PROGRESS_EVERY = 20
 
 
 @dataclass
@@ -144,15 +145,19 @@ def train_step(
 def _train_epoch(
     trainee: torch.nn.Module, bar: tqdm, optimiser: torch.optim.Optimizer, ctx: _Context
 ) -> tuple[float, int]:
-    """One pass over this rank's shard (``bar`` wraps its batches); returns the mean loss and images seen."""
+    """One pass over this rank's shard (``bar`` wraps its batches); returns the mean loss and images seen.
+
+    The loss is summed on the device and read every PROGRESS_EVERY steps only, so a GPU is never kept waiting
+    for the next batch by a synchronisation.
+    """
     trainee.train()
-    loss_sum, seen = 0.0, 0
-    for images, masks in bar:
-        loss = train_step(trainee, images, masks, optimiser, ctx)
-        loss_sum += loss.item() * len(images)
+    loss_sum, seen = torch.zeros((), device=ctx.device), 0
+    for step, (images, masks) in enumerate(bar, 1):
+        loss_sum += train_step(trainee, images, masks, optimiser, ctx) * len(images)
         seen += len(images)
-        bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
-    return loss_sum / seen, seen
+        if step % PROGRESS_EVERY == 0:
+            bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}")
+    return loss_sum.item() / seen, seen
 
 
 def train(
