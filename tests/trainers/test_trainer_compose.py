@@ -128,3 +128,24 @@ def test_cuda_renders_what_the_cpu_renders(tiny_pack) -> None:
     cuda_images, cuda_masks = _render(cuda, list(range(8)))
     assert torch.allclose(images, cuda_images.cpu(), atol=1e-4)
     assert (masks != cuda_masks.cpu()).float().mean() < 1e-3
+
+
+def _enhanced_in_turn(rgb: torch.Tensor, factors: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    brightness, contrast, saturation = (factors[:, i].view(-1, 1, 1, 1) for i in range(3))
+    rgb = rgb * brightness
+    grey = (rgb * luma).sum(1, keepdim=True)
+    weight = torch.ones_like(grey) if weight is None else weight
+    mean = (grey * weight).sum((2, 3), keepdim=True) / weight.sum((2, 3), keepdim=True)
+    rgb = mean + (rgb - mean) * contrast
+    grey = (rgb * luma).sum(1, keepdim=True)
+    return (grey + (rgb - grey) * saturation).clamp(0, 1)
+
+
+def test_colour_jitter_is_brightness_then_contrast_then_saturation_also_premultiplied() -> None:
+    generator = torch.Generator().manual_seed(3)
+    rgb, alpha = torch.rand(4, 3, 8, 8, generator=generator), torch.rand(4, 1, 8, 8, generator=generator)
+    factors = 0.8 + 0.4 * torch.rand(4, 3, generator=generator)
+    assert torch.allclose(jitter_colour(rgb, factors), _enhanced_in_turn(rgb, factors), atol=1e-5)
+    premultiplied = jitter_colour(rgb * alpha, factors, alpha)
+    assert torch.allclose(premultiplied, _enhanced_in_turn(rgb, factors, alpha) * alpha, atol=1e-5)
