@@ -1,7 +1,8 @@
-"""Slow: a small eval fold built from the real pinned Debian packages (downloads them if needed)."""
+"""Slow: a small eval fold and the source pack built from the real pinned Debian packages (downloaded if needed)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,21 +12,28 @@ from PIL import Image
 
 from pytest_tinyai.dataset import content_hash, find_samples
 from trainers.corpus.build import build_fold
+from trainers.corpus.pack import build_pack
+from trainers.corpus.pack_format import pack_content_hash, read_manifest
 from trainers.corpus.pins import load_pins
-from trainers.corpus.pipeline import plan_folds, unpack_packages
+from trainers.corpus.pipeline import curated_sources, plan_folds, unpack_packages
 
 PREFETCHED = Path("/tmp/debs")
+EVAL_FOLD = Path(__file__).resolve().parents[2] / "model/tiny/folds/saliency-eval-v1"
+PACK_BUDGET_BYTES = 40_000_000
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Fold plans from the pinned packages: /tmp/debs when it holds them all, else ``apt-get download``."""
+def unpacked(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    """The unpacked pinned packages: from /tmp/debs when it holds them all, else ``apt-get download``."""
     prefetched = all((PREFETCHED / pin.filename).is_file() for pin in load_pins())
     if not prefetched and shutil.which("apt-get") is None:
         pytest.skip("apt-get is not on PATH and /tmp/debs does not hold the pinned .debs")
-    cache = tmp_path_factory.mktemp("corpus-cache")
-    trees, packages = unpack_packages(PREFETCHED if prefetched else None, cache)
-    return {plan.name: plan for plan in plan_folds(trees, packages, seed=0, sizes={"train": 20, "eval": 20})}
+    return unpack_packages(PREFETCHED if prefetched else None, tmp_path_factory.mktemp("corpus-cache"))
+
+
+@pytest.fixture(scope="module")
+def plans(unpacked: tuple[dict, dict]) -> dict:
+    return {plan.name: plan for plan in plan_folds(*unpacked, seed=0, sizes={"train": 20, "eval": 20})}
 
 
 @pytest.mark.slow
@@ -44,3 +52,23 @@ def test_a_small_real_fold_builds_identically_twice(plans: dict, tmp_path: Path)
     for sample in samples:
         assert set(np.unique(np.asarray(Image.open(sample.mask_path)))) == {0, 255}
     assert (tmp_path / "a" / "eval" / "meta.json").read_bytes() == (tmp_path / "b" / "eval" / "meta.json").read_bytes()
+
+
+@pytest.mark.slow
+def test_the_real_pack_is_small_reproducible_and_its_eval_split_is_the_committed_folds(
+    unpacked: tuple[dict, dict], tmp_path: Path
+) -> None:
+    trees, packages = unpacked
+    manifest = build_pack(*curated_sources(trees), packages, tmp_path / "a")
+    again = build_pack(*curated_sources(trees), packages, tmp_path / "b")
+    assert (
+        manifest["content_sha256"]
+        == again["content_sha256"]
+        == pack_content_hash(tmp_path / "a", read_manifest(tmp_path / "a"))
+    )
+    assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*") if p.is_file()) <= PACK_BUDGET_BYTES
+    counts = {split: (c["objects"], c["backgrounds"]) for split, c in manifest["counts"].items()}
+    assert counts == {"train": (141, 29), "val": (25, 5), "eval": (34, 12)}
+    committed = json.loads((EVAL_FOLD / "meta.json").read_text())
+    for kind in ("objects", "backgrounds"):
+        assert sorted(manifest["eval"][kind], key=str) == sorted(committed[kind], key=str)

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from source_pack_fixtures import write_source_pack
 
 
 def write_dataset(root: Path, n: int, size: tuple[int, int] = (48, 40), seed: int = 0) -> Path:
@@ -29,3 +30,9 @@ def write_dataset(root: Path, n: int, size: tuple[int, int] = (48, 40), seed: in
 def tiny_dataset(tmp_path_factory) -> Path:
     """Twelve 48x40 images: enough for a 2-image validation split and a few batches of 4 at crop 32."""
     return write_dataset(tmp_path_factory.mktemp("tiny") / "data", 12)
+
+
+@pytest.fixture(scope="session")
+def tiny_pack(tmp_path_factory) -> Path:
+    """A source pack of twelve generated cut-outs and eight backgrounds (train and val splits non-empty)."""
+    return write_source_pack(tmp_path_factory.mktemp("pack"))

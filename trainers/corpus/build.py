@@ -136,11 +136,11 @@ def summarise(fractions: list[float]) -> dict[str, float]:
     }
 
 
-def _replace(partial: Path, final: Path) -> None:
-    """Move a finished fold into place, replacing an earlier build but never a folder that is not one."""
+def replace_folder(partial: Path, final: Path, marker: str = "meta.json", what: str = "a corpus fold") -> None:
+    """Move a finished build into place, replacing an earlier one (it holds ``marker``) but never another folder."""
     if final.exists():
-        if not (final / "meta.json").is_file() and any(final.iterdir()):
-            raise FileExistsError(f"{final}: exists and is not a corpus fold (no meta.json); not replacing it")
+        if not (final / marker).is_file() and any(final.iterdir()):
+            raise FileExistsError(f"{final}: exists and is not {what} (no {marker}); not replacing it")
         shutil.rmtree(final)
     partial.rename(final)
 
@@ -180,5 +180,5 @@ def build_fold(plan: FoldPlan, out: Path, workers: int = 1) -> dict[str, Any]:
     (partial / "NOTICE").write_text(notice_text(meta), encoding="utf-8")
     (partial / "CONTENT_SHA256").write_text(digest + "\n")
     (partial / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    _replace(partial, final)
+    replace_folder(partial, final)
     return meta

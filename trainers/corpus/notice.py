@@ -1,4 +1,4 @@
-"""The NOTICE of a fold: where its images come from, under which licences, and by whom."""
+"""The NOTICE of a fold or of the source pack: where its images come from, under which licences, and by whom."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ CHANGES = (
     "Changes made to the sources: cropped, resized, mirrored, colour-adjusted (train fold only) and "
     "composited; masks derived from the cut-outs' alpha channel."
 )
+PACK_CHANGES = (
+    "Changes made to the sources: cut-outs cropped to their alpha box and downscaled, backgrounds downscaled "
+    "and re-encoded; trainers composite them on the fly (resized, mirrored, colour-adjusted, blurred)."
+)
+LICENCES = (
+    "GPL-2+ works: GNU General Public License, version 2 or later. CC-BY-4.0, CC-BY-SA-3.0/4.0 and CC0-1.0:",
+    "Creative Commons licences, https://creativecommons.org/licenses/. Full copyright statements: the file",
+    "usr/share/doc/<package>/copyright of each package.",
+)
 
 
 def _sources_by_package(sources: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
@@ -16,6 +25,18 @@ def _sources_by_package(sources: list[dict[str, str]]) -> dict[str, list[dict[st
     for source in sources:
         grouped[source["package"]].append(source)
     return dict(sorted(grouped.items()))
+
+
+def _provenance(meta: dict[str, Any], changes: str) -> list[str]:
+    """Licences, changes, packages, then every object and background of ``meta`` grouped by package."""
+    lines = [*LICENCES, changes, "", "Packages (version, sha256 of the .deb):"]
+    lines += [f"  {name} {pin['version']} {pin['sha256']}" for name, pin in sorted(meta["packages"].items())]
+    for title, key in (("Objects (cut-outs)", "objects"), ("Backgrounds", "backgrounds")):
+        lines += ["", f"{title}:"]
+        for package, sources in _sources_by_package(meta[key]).items():
+            lines.append(f"  from {package}:")
+            lines += [f"    {s['path']} | {s['license']} | {s['author']}" for s in sources]
+    return lines
 
 
 def notice_text(meta: dict[str, Any]) -> str:
@@ -27,17 +48,19 @@ def notice_text(meta: dict[str, Any]) -> str:
         "",
         "Each image is a derivative work of the photographs listed below, taken from Debian bookworm",
         "packages; it is distributed under the licences of its sources (meta.json names them per image).",
-        "GPL-2+ works: GNU General Public License, version 2 or later. CC-BY-4.0, CC-BY-SA-3.0/4.0 and CC0-1.0:",
-        "Creative Commons licences, https://creativecommons.org/licenses/. Full copyright statements: the file",
-        "usr/share/doc/<package>/copyright of each package.",
-        CHANGES,
-        "",
-        "Packages (version, sha256 of the .deb):",
     ]
-    lines += [f"  {name} {pin['version']} {pin['sha256']}" for name, pin in sorted(meta["packages"].items())]
-    for title, key in (("Objects (cut-outs)", "objects"), ("Backgrounds", "backgrounds")):
-        lines += ["", f"{title}:"]
-        for package, sources in _sources_by_package(meta[key]).items():
-            lines.append(f"  from {package}:")
-            lines += [f"    {s['path']} | {s['license']} | {s['author']}" for s in sources]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_provenance(meta, CHANGES)]) + "\n"
+
+
+def pack_notice(manifest: dict[str, Any]) -> str:
+    """NOTICE text for a source pack's manifest: the files it holds (train and val splits) and their sources."""
+    lines = [
+        f"Saliency source pack: {len(manifest['objects'])} cut-outs (objects/*/*.png, RGBA) and "
+        f"{len(manifest['backgrounds'])} backgrounds (backgrounds/*/*.jpg),",
+        "built by `tinyai-corpus pack` (trainers/corpus in pytest-tinyai); manifest.json names the split,",
+        "source, licence and author of every file. The eval split is listed in manifest.json, not stored.",
+        "",
+        "Each file is a derivative work of the photograph listed below, taken from Debian bookworm packages;",
+        "it is distributed under the licence of its source.",
+    ]
+    return "\n".join([*lines, *_provenance(manifest, PACK_CHANGES)]) + "\n"

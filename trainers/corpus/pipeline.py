@@ -1,4 +1,4 @@
-"""From pinned .debs to fold plans: fetch and verify, unpack, select objects and backgrounds, split."""
+"""From pinned .debs to fold plans: fetch and verify, unpack, select objects and backgrounds, split into folds."""
 
 from __future__ import annotations
 
@@ -37,12 +37,16 @@ def _in_fold(sources: list[Source], fold: str) -> list[Source]:
     return [source for source in sources if source.fold == fold]
 
 
+def curated_sources(trees: dict[str, Path]) -> tuple[list[Source], list[Source]]:
+    """The selected object cut-outs and the curated backgrounds of the unpacked packages, each with its fold."""
+    return select_objects(trees[STAMPS_PACKAGE] / STAMPS_DIR, load_denylist()), load_backgrounds(trees)
+
+
 def plan_folds(
     trees: dict[str, Path], packages: dict[str, dict[str, str]], seed: int, sizes: dict[str, int]
 ) -> list[FoldPlan]:
     """One plan per requested fold (``sizes``: fold name -> image count); train gets 1-3 objects and jitter."""
-    objects = select_objects(trees[STAMPS_PACKAGE] / STAMPS_DIR, load_denylist())
-    backgrounds = load_backgrounds(trees)
+    objects, backgrounds = curated_sources(trees)
     return [
         FoldPlan(
             name=fold,

@@ -1,7 +1,10 @@
 """Command line: train a student, then export, check and register it.
 
-    python -m trainers.saliency_student.cli train --variant v2 --profile cpu --data data/corpus/train \\
+    python -m trainers.saliency_student.cli train --variant v2 --data data/source-pack \\
         --eval-fold model/tiny/folds/saliency-eval-v1 --registry model/tiny/registry.json
+
+``--data`` is a source pack (``tinyai-corpus pack``), composited on the fly, or a folder of image/mask pairs
+(our folds, DUTS-TR). ``--profile auto`` (the default) is ``full`` where CUDA is available, else ``cpu``.
 
 Under ``torchrun --nproc-per-node N`` every process trains and rank 0 publishes.
 """
@@ -18,14 +21,17 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from pytest_tinyai.dataset import DatasetLayoutError, content_hash, find_samples
+from pytest_tinyai.dataset import DatasetLayoutError, find_samples
+from trainers.corpus.pack_format import PackError
 from trainers.saliency_student.loop import TrainResult, train
 from trainers.saliency_student.model import VARIANTS, param_count
 from trainers.saliency_student.provenance import provenance
 from trainers.saliency_student.recipe import PROFILES, Recipe
 from trainers.saliency_student.register import Artefact, contract, publish
+from trainers.saliency_student.sources import data_identity
 
 MODEL_MODULE = "trainers.saliency_student.model"
+AUTO = "auto"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,8 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("train", help="train, export, check parity, register")
     run.add_argument("--variant", choices=sorted(VARIANTS), required=True)
-    run.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
-    run.add_argument("--data", type=Path, required=True, help="training dataset (Image/Mask or DUTS-TR layout)")
+    run.add_argument("--profile", choices=[AUTO, *sorted(PROFILES)], default=AUTO, help="auto: full on CUDA, else cpu")
+    run.add_argument(
+        "--data", type=Path, required=True, help="source pack, or a dataset in Image/Mask or DUTS-TR layout"
+    )
     run.add_argument("--eval-fold", type=Path, help="held-out fold scored for the sidecar (never for selection)")
     run.add_argument("--registry", type=Path, default=Path("model/tiny/registry.json"))
     run.add_argument("--model-dir", type=Path, help="where the ONNX and sidecar go (default: the registry's folder)")
@@ -42,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--run-dir", type=Path, help="checkpoints (default: runs/<stem>-<profile>)")
     run.add_argument("--resume", action="store_true", help="continue from the run dir's last checkpoint")
     run.add_argument("--epochs", type=int, help="override the profile's epoch count")
+    run.add_argument("--samples-per-epoch", type=int, help="override the profile's composites per epoch (pack)")
     run.add_argument("--workers", type=int, help="override the profile's DataLoader workers")
     run.add_argument("--device", help="cpu or cuda[:i] (default: cuda when available)")
     run.add_argument(
@@ -66,6 +75,7 @@ def training_record(result: TrainResult, recipe: Recipe, profile: str, data: Pat
             "content_sha256": data_sha,
             "n_train": result.n_train,
             "n_val": result.n_val,
+            "source": result.data,
         },
         "best_val_iou": result.best_val_iou,
         "best_epoch": result.best_epoch,
@@ -76,13 +86,30 @@ def training_record(result: TrainResult, recipe: Recipe, profile: str, data: Pat
     }
 
 
+def resolved_profile(profile: str, device: str | None) -> str:
+    """``auto`` becomes ``full`` when training will run on CUDA, else ``cpu``; other names stay."""
+    if profile != AUTO:
+        return profile
+    cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
+    return "full" if cuda else "cpu"
+
+
 def _train(args: argparse.Namespace) -> None:
-    for folder in filter(None, (args.data, args.eval_fold)):
-        find_samples(folder)  # a wrong path fails now, not after training
-    overrides = {k: v for k, v in {"epochs": args.epochs, "workers": args.workers}.items() if v is not None}
+    if args.eval_fold:
+        find_samples(args.eval_fold)  # a wrong path fails now, not after training
+    data_sha = data_identity(args.data)  # so does a wrong --data
+    args.profile = resolved_profile(args.profile, args.device)
+    overrides = {
+        key: value
+        for key, value in {
+            "epochs": args.epochs,
+            "workers": args.workers,
+            "samples_per_epoch": args.samples_per_epoch,
+        }.items()
+        if value is not None
+    }
     recipe = dataclasses.replace(PROFILES[args.profile], **overrides)
     stem = args.stem or f"saliency_student_{args.variant}"
-    data_sha = content_hash(args.data)
     origin = provenance(args.data, data_sha)
     result = train(
         args.variant,
@@ -125,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         _train(args)
-    except DatasetLayoutError as error:
+    except (DatasetLayoutError, PackError) as error:
         sys.exit(f"error: {error}")
 
 

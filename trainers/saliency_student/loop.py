@@ -1,14 +1,14 @@
 """Train a saliency student: train/validate per epoch, keep the best by validation IoU, checkpoint, resume.
 
-One process per device. Under ``torchrun`` (WORLD_SIZE > 1) the model is wrapped in
-DistributedDataParallel (NCCL on CUDA, gloo on CPU) and each process trains on its shard of the
-training split; rank 0 validates, keeps the best weights and writes the checkpoint. Tensors are
+One process per device. Batches come from :mod:`.sources`: a source pack composited on the fly on the
+training device, or a folder of image/mask pairs. Under ``torchrun`` (WORLD_SIZE > 1) the model is wrapped in
+DistributedDataParallel (NCCL on CUDA, gloo on CPU) and each process trains on its share of every
+epoch; rank 0 validates, keeps the best weights and writes the checkpoint. Tensors are
 channels-last on every device (about 2x faster convolutions on CPU too, measured).
 
 Each epoch ends with an atomic checkpoint (``last.pt``: model, optimiser, scheduler, best weights and
-history). ``resume=True`` continues from it; with the per-sample seeded augmentation of
-:mod:`.data` and the sampler seeded per epoch, a resumed run reaches the same weights as an
-uninterrupted one.
+history). ``resume=True`` continues from it; since every batch depends on (seed, epoch, index) only, a
+resumed run reaches the same weights as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import copy
 import os
 import tempfile
 import time
+from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,16 +28,15 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from pytest_tinyai.dataset import find_samples
 from pytest_tinyai.metrics import image_iou
-from trainers.saliency_student.data import SaliencyDataset, split_samples
 from trainers.saliency_student.model import VARIANTS, LogitsView, TinyUNet
 from trainers.saliency_student.recipe import Recipe
+from trainers.saliency_student.sources import Batch, open_data
 
 CHECKPOINT = "last.pt"
+PROGRESS_EVERY = 20
 
 
 @dataclass
@@ -51,6 +51,7 @@ class TrainResult:
     world_size: int
     n_train: int
     n_val: int
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def epochs_run(self) -> int:
@@ -84,7 +85,7 @@ def bce_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return bce + dice.mean()
 
 
-def _setup(device: str | None, threads: int | None) -> _Context:
+def setup(device: str | None, threads: int | None) -> _Context:
     """Join the torchrun process group when there is one; pick CUDA when available, else CPU with
     ``threads`` intra-op threads (default: the cores shared out among the local processes)."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -112,14 +113,14 @@ def _save_atomic(state: dict[str, Any], path: Path) -> None:
         raise
 
 
-def _validate(net: TinyUNet, loader: DataLoader, ctx: _Context) -> float:
+def _validate(net: TinyUNet, batches: Iterable[Batch], ctx: _Context) -> float:
     """Mean per-image IoU at 0.5 on the validation split."""
     net.eval()
     scores = []
     with torch.no_grad(), _autocast(ctx):
-        for images, masks in loader:
+        for images, masks in batches:
             probs = net(images.to(ctx.device, memory_format=torch.channels_last)).float().cpu().numpy()
-            scores.extend(image_iou(p[0], m[0]) for p, m in zip(probs, masks.numpy(), strict=True))
+            scores.extend(image_iou(p[0], m[0]) for p, m in zip(probs, masks.cpu().numpy(), strict=True))
     return float(np.mean(scores))
 
 
@@ -127,39 +128,36 @@ def _autocast(ctx: _Context):
     return torch.autocast("cuda", dtype=torch.bfloat16) if ctx.device.type == "cuda" else nullcontext()
 
 
-def _loaders(
-    recipe: Recipe, data_root: str | Path, ctx: _Context
-) -> tuple[SaliencyDataset, DistributedSampler, DataLoader, DataLoader]:
-    """Training set, its (per-epoch seeded, per-rank) sampler, and the train and validation loaders."""
-    train_samples, val_samples = split_samples(
-        find_samples(data_root), recipe.val_fraction, recipe.min_val_images, recipe.seed
-    )
-    train_set = SaliencyDataset(train_samples, recipe.crop, True, recipe.seed, recipe.resize_margin)
-    val_set = SaliencyDataset(val_samples, recipe.crop, False, recipe.seed)
-    sampler = DistributedSampler(train_set, num_replicas=ctx.world_size, rank=ctx.rank, seed=recipe.seed)
-    options = {"num_workers": recipe.workers, "pin_memory": ctx.device.type == "cuda"}
-    train_loader = DataLoader(train_set, recipe.batch_size // ctx.world_size, sampler=sampler, **options)
-    return train_set, sampler, train_loader, DataLoader(val_set, recipe.batch_size, **options)
+def train_step(
+    trainee: torch.nn.Module, images: torch.Tensor, masks: torch.Tensor, optimiser: torch.optim.Optimizer, ctx: _Context
+) -> torch.Tensor:
+    """One optimiser step on a batch (moved to the device, channels-last); returns the loss, not synchronised."""
+    images = images.to(ctx.device, non_blocking=True, memory_format=torch.channels_last)
+    masks = masks.to(ctx.device, non_blocking=True)
+    with _autocast(ctx):
+        loss = bce_dice_loss(trainee(images).float(), masks)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return loss.detach()
 
 
 def _train_epoch(
     trainee: torch.nn.Module, bar: tqdm, optimiser: torch.optim.Optimizer, ctx: _Context
 ) -> tuple[float, int]:
-    """One pass over this rank's shard (``bar`` wraps its loader); returns the mean loss and images seen."""
+    """One pass over this rank's shard (``bar`` wraps its batches); returns the mean loss and images seen.
+
+    The loss is summed on the device and read every PROGRESS_EVERY steps only, so a GPU is never kept waiting
+    for the next batch by a synchronisation.
+    """
     trainee.train()
-    loss_sum, seen = 0.0, 0
-    for images, masks in bar:
-        images = images.to(ctx.device, non_blocking=True, memory_format=torch.channels_last)
-        masks = masks.to(ctx.device, non_blocking=True)
-        with _autocast(ctx):
-            loss = bce_dice_loss(trainee(images).float(), masks)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        loss_sum += loss.item() * len(images)
+    loss_sum, seen = torch.zeros((), device=ctx.device), 0
+    for step, (images, masks) in enumerate(bar, 1):
+        loss_sum += train_step(trainee, images, masks, optimiser, ctx) * len(images)
         seen += len(images)
-        bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
-    return loss_sum / seen, seen
+        if step % PROGRESS_EVERY == 0:
+            bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}")
+    return loss_sum.item() / seen, seen
 
 
 def train(
@@ -172,16 +170,17 @@ def train(
     threads: int | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train ``variant`` ('v1' or 'v2') on the dataset at ``data_root`` with ``recipe``.
+    """Train ``variant`` ('v1' or 'v2') on the source pack or dataset at ``data_root`` with ``recipe``.
 
-    Checkpoints go to ``run_dir/last.pt``. Raises DatasetLayoutError for a path that is not a dataset.
+    Checkpoints go to ``run_dir/last.pt``. Raises DatasetLayoutError for a path that is not a dataset, PackError
+    for a pack whose files differ from its manifest.
     """
-    ctx = _setup(device, threads)
+    ctx = setup(device, threads)
     if recipe.batch_size % ctx.world_size:
         raise ValueError(f"batch size {recipe.batch_size} does not split over {ctx.world_size} processes")
     checkpoint = Path(run_dir) / CHECKPOINT
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    train_set, sampler, train_loader, val_loader = _loaders(recipe, data_root, ctx)
+    data = open_data(data_root, recipe, ctx.device, ctx.rank, ctx.world_size)
 
     torch.manual_seed(recipe.seed)
     net = VARIANTS[variant]().to(ctx.device, memory_format=torch.channels_last)
@@ -208,15 +207,14 @@ def train(
     )
     for epoch in epochs:
         started = time.perf_counter()
-        sampler.set_epoch(epoch)
-        train_set.set_epoch(epoch)
         lr = optimiser.param_groups[0]["lr"]
-        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}", leave=False, disable=not show)
+        batches = data.train_batches(epoch)
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}", total=data.steps_per_epoch, leave=False, disable=not show)
         loss, seen = _train_epoch(trainee, bar, optimiser, ctx)
         scheduler.step()
         train_seconds = time.perf_counter() - started
         if ctx.main:
-            val_iou = _validate(net, val_loader, ctx)
+            val_iou = _validate(net, data.val_batches(), ctx)
             if val_iou > state["best_val_iou"]:
                 state.update(best_val_iou=val_iou, best_epoch=epoch + 1, best_model=copy.deepcopy(net.state_dict()))
             state["history"].append(
@@ -252,6 +250,7 @@ def train(
         history=state["history"],
         device=str(ctx.device),
         world_size=ctx.world_size,
-        n_train=len(train_set),
-        n_val=len(val_loader.dataset),
+        n_train=data.n_train,
+        n_val=data.n_val,
+        data=data.record,
     )

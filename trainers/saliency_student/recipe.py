@@ -1,8 +1,17 @@
 """The training recipe and its profiles, as data.
 
-``full`` is the recipe as written (meant for a GPU); ``cpu`` is the same recipe cut down to fit a 2-core
-machine in about 15 minutes per model (smaller crops and batches, fewer epochs), measured on one;
-``smoke`` runs the whole pipeline on a handful of images in seconds (tests, quick checks).
+``full`` is for one GPU: crop 256, batch 32, 50 epochs of 4,096 composites (204,800 images: 96 s at the
+2,128 img/s that 0.8x of an H100's bare training step, 2,660 img/s, gives; not yet run on one). ``cpu`` fits a
+2-core machine in about an hour per model: crop 192 (objects at the gate's pixel size), batch 16, 32 epochs of
+4,096 composites and 512 validation composites, estimated from the times ``benchmarks/trainer_throughput.py``
+measured on 2 quiet cores (373 ms per training step, 251 ms per validation batch: 55 min; README, Trainers).
+``smoke`` runs the whole pipeline on a handful of images in seconds (tests, quick checks). ``auto`` (the CLI's
+default) is ``full`` where CUDA is available and ``cpu`` elsewhere.
+
+On a source pack, ``samples_per_epoch`` composites are drawn per epoch and validation scores ``val_images``
+eval-like composites of ``val_size`` px made from the pack's val split (objects and backgrounds training never
+sees). On a folder of image/mask pairs, ``val_fraction`` (at least ``min_val_images``) of it is held out, and
+training crops ``crop`` from images resized to a short side of ``crop + resize_margin``.
 """
 
 from __future__ import annotations
@@ -18,6 +27,9 @@ class Recipe:
     epochs: int
     batch_size: int
     crop: int
+    samples_per_epoch: int = 4096
+    val_images: int = 512
+    val_size: int = 256
     resize_margin: int = 32
     lr: float = 1e-3
     seed: int = 42
@@ -34,6 +46,6 @@ class Recipe:
 
 PROFILES: dict[str, Recipe] = {
     "full": Recipe(epochs=50, batch_size=32, crop=256, workers=4),
-    "cpu": Recipe(epochs=12, batch_size=16, crop=128),
-    "smoke": Recipe(epochs=2, batch_size=4, crop=32, min_val_images=2),
+    "cpu": Recipe(epochs=32, batch_size=16, crop=192),
+    "smoke": Recipe(epochs=2, batch_size=4, crop=32, samples_per_epoch=8, val_images=4, val_size=32, min_val_images=2),
 }

@@ -1,0 +1,88 @@
+"""IoU@0.5 of a registry's saliency models on a held-out fold at several square sizes, with a reference's delta.
+
+    python benchmarks/eval_scales.py model/tiny/registry.json [--fold DIR] [--sizes 128 160 256 384] \\
+        [--reference upstream.onnx] [--threads 2]
+
+Images and masks are resized to each size by :func:`pytest_tinyai.fold_eval.evaluate_fold` (the gate's reader and
+metric, bilinear, masks binarised after resizing) and run through onnxruntime on the CPU. A model is scored
+when it is not a smoke model and its sidecar declares the saliency role or a mean-IoU gate. With ``--reference``
+the reference ONNX is scored too and every cell shows the model's delta to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import onnxruntime as ort
+
+from pytest_tinyai.fold_eval import evaluate_fold, session_runner
+from pytest_tinyai.registry import load_registry
+from pytest_tinyai.strict_json import JsonProblem, load_json_file
+from pytest_tinyai.trust import confined
+
+DEFAULT_SIZES = (128, 160, 256, 384)
+DEFAULT_FOLD = "folds/saliency-eval-v1"
+
+
+def saliency_models(registry: Path) -> dict[str, Path]:
+    """Model id -> ONNX path of the registry's scored models (see the module docstring)."""
+    models = {}
+    for entry in load_registry(registry).entries:
+        if entry.smoke or entry.problems:
+            continue
+        onnx_path = confined(entry.folder, entry.raw["onnx"], f"{entry.id} onnx")
+        try:
+            sidecar = load_json_file(onnx_path.with_suffix(".json"), f"{entry.id} sidecar")
+        except JsonProblem:
+            continue
+        metric = (sidecar.get("gate") or {}).get("metric", "")
+        if sidecar.get("role") == "saliency" or metric.startswith("mean_iou"):
+            models[entry.id] = onnx_path
+    return models
+
+
+def scores(onnx_path: Path, fold: Path, sizes: tuple[int, ...], threads: int) -> dict[int, float]:
+    """Mean IoU@0.5 of one ONNX model on ``fold`` at each size x size."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    return {size: evaluate_fold(session_runner(session), fold, (size, size)).value for size in sizes}
+
+
+def table(rows: dict[str, dict[int, float]], sizes: tuple[int, ...], reference: dict[int, float] | None) -> str:
+    """The IoU table, one row per model; cells hold ``iou (delta to the reference)`` when there is one."""
+    width = max(len(name) for name in [*rows, "model"]) + 2
+    cell = 18 if reference else 9
+    lines = ["model".ljust(width) + "".join(f"{size}x{size}".rjust(cell) for size in sizes)]
+    for name, row in rows.items():
+        cells = [
+            f"{row[s]:.4f} ({row[s] - reference[s]:+.4f})" if reference and name != "reference" else f"{row[s]:.4f}"
+            for s in sizes
+        ]
+        lines.append(name.ljust(width) + "".join(c.rjust(cell) for c in cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("registry", type=Path)
+    parser.add_argument("--fold", type=Path, help=f"held-out fold (default: <registry folder>/{DEFAULT_FOLD})")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
+    parser.add_argument("--reference", type=Path, help="an ONNX model (same contract) to compare every model with")
+    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    args = parser.parse_args(argv)
+    fold = args.fold or args.registry.parent / DEFAULT_FOLD
+    sizes = tuple(args.sizes)
+    rows = {name: scores(path, fold, sizes, args.threads) for name, path in saliency_models(args.registry).items()}
+    reference = scores(args.reference, fold, sizes, args.threads) if args.reference else None
+    if reference:
+        rows["reference"] = reference
+    print(f"mean IoU@0.5 on {fold} ({'reference: ' + str(args.reference) if reference else 'no reference'})")
+    print(table(rows, sizes, reference))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

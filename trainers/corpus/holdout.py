@@ -1,0 +1,49 @@
+"""The source pack's three-way split: ``eval`` exactly as the committed eval fold, ``val`` carved out of ``train``.
+
+Objects: a stamp's ``eval`` membership is the corpus rule (:func:`trainers.corpus.split.object_fold`); of the
+remaining subjects (:func:`trainers.corpus.split.subject_key`, so variants stay together) the VAL_FRACTION
+ranked first by a salted sha256 go to ``val``. Backgrounds: ``eval`` rows of data/backgrounds.tsv stay eval; of
+each package's ``train`` rows the VAL_FRACTION ranked first go to ``val`` (at least one per package with two or
+more), so validation sees wallpapers and templates alike. Val therefore shares no subject and no background
+with train, as the eval fold shares none with either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+
+from trainers.corpus.sources import Source
+from trainers.corpus.split import subject_key
+
+SPLITS = ("train", "val", "eval")
+VAL_FRACTION = 0.15
+SALT = "tinyai-val/1:"
+
+
+def held_out(keys: Iterable[str], fraction: float, salt: str = SALT) -> set[str]:
+    """The ``round(fraction * n)`` distinct keys (at least one when n >= 2) ranked first by sha256(salt + key)."""
+    unique = sorted(set(keys), key=lambda key: hashlib.sha256((salt + key).encode()).digest())
+    count = max(round(fraction * len(unique)), 1 if len(unique) >= 2 else 0)
+    return set(unique[:count])
+
+
+def _split(source: Source, val: set[str], key: str) -> str:
+    return "eval" if source.fold == "eval" else "val" if key in val else "train"
+
+
+def split_objects(objects: list[Source], fraction: float = VAL_FRACTION) -> list[str]:
+    """The split of each object cut-out, in order."""
+    val = held_out((subject_key(o.path) for o in objects if o.fold == "train"), fraction)
+    return [_split(o, val, subject_key(o.path)) for o in objects]
+
+
+def split_backgrounds(backgrounds: list[Source], fraction: float = VAL_FRACTION) -> list[str]:
+    """The split of each background, in order; the val share is drawn per package."""
+    by_package: dict[str, list[str]] = defaultdict(list)
+    for source in backgrounds:
+        if source.fold == "train":
+            by_package[source.package].append(source.path)
+    val = set().union(*(held_out(paths, fraction) for paths in by_package.values()))
+    return [_split(b, val, b.path) for b in backgrounds]
