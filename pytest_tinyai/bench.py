@@ -30,16 +30,18 @@ def bench_callable(model: Callable[[], ModelUnderTest], resolution: tuple[int, i
     def bench(benchmark: Any) -> None:
         under_test = model()
         feeds = resolution_feeds(under_test, resolution, "bench")
-        session = under_test.timing_session()
+        ort_session = under_test.timing_session()
         benchmark.group = resolution_label(resolution)
         benchmark.extra_info.update(
             {"model": under_test.id, "resolution": list(resolution), "threads": under_test.threads}
         )
         if benchmark.disabled:
             pytest.skip(f"{under_test.id} at {resolution_label(resolution)}: {NOT_TIMED}")
-        once = time_once(under_test.id, session, feeds, resolution, "bench")
+        once = time_once(under_test.id, ort_session, feeds, resolution, "bench")
         rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, TARGET_SECONDS / max(once, 1e-6))))
-        benchmark.pedantic(session.run, args=(None, feeds), rounds=rounds, warmup_rounds=WARMUP_ROUNDS, iterations=1)
+        benchmark.pedantic(
+            ort_session.run, args=(None, feeds), rounds=rounds, warmup_rounds=WARMUP_ROUNDS, iterations=1
+        )
 
     return bench
 

@@ -19,7 +19,7 @@ from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotR
 from pytest_tinyai.latency_budget import budget_findings, budget_record, measure_budget
 from pytest_tinyai.nodes import ConfiguredHooks
 from pytest_tinyai.registry import Entry
-from pytest_tinyai.session import absolute, session_key
+from pytest_tinyai.run_state import absolute, run_state_key
 from pytest_tinyai.timing import resolution_label
 
 REGISTRY_LEVEL = "registry.json"
@@ -73,15 +73,15 @@ class RegistryFile(ConfiguredHooks, pytest.File):
     """A registry.json named by --tinyai-registry."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        session = self.config.stash[session_key]
-        registry = session.registry(self.path)
+        run_state = self.config.stash[run_state_key]
+        registry = run_state.registry(self.path)
         if registry.problems:
             yield RegistryProblemItem.from_parent(self, name=f"registry[{REGISTRY_LEVEL}]", problems=registry.problems)
         labels = _labels(registry.entries)
         entries = sorted(registry.entries, key=lambda entry: labels[entry.index])
-        ledger_ids = set(session.ledger.gates) | set(session.ledger.thresholds) if session.ledger else set()
-        declared = {entry.index: peek(entry, session.ledger) for entry in entries}
-        for check in session.parts.checks:
+        ledger_ids = set(run_state.ledger.gates) | set(run_state.ledger.thresholds) if run_state.ledger else set()
+        declared = {entry.index: peek(entry, run_state.ledger) for entry in entries}
+        for check in run_state.parts.checks:
             for entry in entries:
                 if entry.problems and check.name != "registry":
                     continue  # a broken declaration is one failing item, not one per check
@@ -90,8 +90,8 @@ class RegistryFile(ConfiguredHooks, pytest.File):
                     yield CheckItem.from_parent(
                         self, name=name, check=check, entry=entry, declared=declared[entry.index]
                     )
-        if session.ledger is not None and self.path == session.registries[0]:
-            known = {entry.id for path in session.registries for entry in session.registry(path).entries}
+        if run_state.ledger is not None and self.path == run_state.registries[0]:
+            known = {entry.id for path in run_state.registries for entry in run_state.registry(path).entries}
             for orphan in sorted(ledger_ids - known):
                 yield LedgerOrphanItem.from_parent(self, name=f"gate[{orphan}]", model_id=orphan)
         latency = {
@@ -109,11 +109,11 @@ class RegistryFile(ConfiguredHooks, pytest.File):
                 yield BudgetItem.from_parent(self, name=f"latency_budget[{label}]", entry=entry, budget=budget)
 
     def _bench_item(self, entry: Entry, label: str, resolution: tuple[int, int]) -> pytest.Function:
-        session = self.config.stash[session_key]
+        run_state = self.config.stash[run_state_key]
         item = BenchFunction.from_parent(
             self,
             name=f"bench[{label}-{resolution_label(resolution)}]",
-            callobj=bench_callable(lambda: session.model(entry), resolution),
+            callobj=bench_callable(lambda: run_state.model(entry), resolution),
         )
         _mark(item, "tinyai_bench", "bench", entry.id)
         return item
@@ -182,11 +182,11 @@ class CheckItem(TinyaiItem):
             self.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
     def runtest(self) -> None:
-        session = self.config.stash[session_key]
-        assert session.context is not None  # built with the session
-        model = session.model(self.entry)
+        run_state = self.config.stash[run_state_key]
+        assert run_state.context is not None  # built with the session
+        model = run_state.model(self.entry)
         try:
-            result = as_result(self.check.run(model, session.context))
+            result = as_result(self.check.run(model, run_state.context))
         except NotRun as declined:
             pytest.skip(str(declined))
         except NotChecked:
@@ -215,7 +215,7 @@ class LedgerOrphanItem(TinyaiItem):
         _mark(self, "tinyai_gate", "gate", model_id)
 
     def runtest(self) -> None:
-        ledger = self.config.stash[session_key].ledger
+        ledger = self.config.stash[run_state_key].ledger
         message = (
             f"ledger {ledger.path.name if ledger else ''}: records a gate or thresholds for a model that no registry "
             "holds "
@@ -234,9 +234,9 @@ class BudgetItem(TinyaiItem):
         _mark(self, "tinyai_bench", "latency_budget", entry.id)
 
     def runtest(self) -> None:
-        session = self.config.stash[session_key]
-        model = session.model(self.entry)
-        record = budget_record(model.id, self.budget, measure_budget(model, session.peers(model), self.budget))
+        run_state = self.config.stash[run_state_key]
+        model = run_state.model(self.entry)
+        record = budget_record(model.id, self.budget, measure_budget(model, run_state.peers(model), self.budget))
         self.user_properties.append((keys.result("latency_budget"), record))
         findings = budget_findings(record)
         if findings:

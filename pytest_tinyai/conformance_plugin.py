@@ -13,7 +13,7 @@ from pytest_tinyai import builtins
 from pytest_tinyai.collection import registry_files, registry_selections, select_items
 from pytest_tinyai.parts import PartError, Parts
 from pytest_tinyai.report import ConformanceReport
-from pytest_tinyai.session import TinyaiSession, session_key
+from pytest_tinyai.run_state import RunState, run_state_key
 
 BENCH_MARKER = ("tinyai_bench", "latency benchmarks (pytest-benchmark) and relative latency budgets")
 
@@ -32,14 +32,14 @@ class ConformancePlugin:
         for check in parts.checks:
             config.addinivalue_line("markers", f"{check.marker}: pytest-tinyai: {check.description}")
         config.addinivalue_line("markers", f"{BENCH_MARKER[0]}: pytest-tinyai: {BENCH_MARKER[1]}")
-        self.session = TinyaiSession.from_config(config, parts)
-        config.stash[session_key] = self.session
+        self.run_state = RunState.from_config(config, parts)
+        config.stash[run_state_key] = self.run_state
         if config.option.tinyai_update_ledger and not hasattr(config, "workerinput"):
-            self.session.update_ledger()
-        config.pluginmanager.register(ConformanceReport(self.session), "tinyai-report")
+            self.run_state.update_ledger()
+        config.pluginmanager.register(ConformanceReport(self.run_state), "tinyai-report")
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             config.args = []  # only the registries: not testpaths, not the current directory
-        config.args, self.session.selected = registry_selections(config.args, self.session.registries)
+        config.args, self.run_state.selected = registry_selections(config.args, self.run_state.registries)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -53,17 +53,17 @@ class ConformancePlugin:
         """
         report = yield
         if isinstance(collector, pytest.Session) and report.passed:
-            session = self.session
-            report.result.extend(registry_files(collector, session.registries))
+            run_state = self.run_state
+            report.result.extend(registry_files(collector, run_state.registries))
         return report
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """`path/registry.json::name` arguments select those items of the registry, as node ids do for test files."""
-        session = self.session
-        if not session.selected:
+        run_state = self.run_state
+        if not run_state.selected:
             return
-        kept, deselected = select_items(items, session.selected)
+        kept, deselected = select_items(items, run_state.selected)
         if deselected:
             config.hook.pytest_deselected(items=deselected)
             items[:] = kept
@@ -71,6 +71,6 @@ class ConformancePlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
         """A directory walk never enters a registry's folder: its conftest.py files are data, never imported."""
-        session = self.session
-        folders = {registry.parent.resolve() for registry in session.registries}
+        run_state = self.run_state
+        folders = {registry.parent.resolve() for registry in run_state.registries}
         return True if collection_path.resolve() in folders else None

@@ -8,6 +8,12 @@ from typing import Any
 MAX_SHOWN = 500  # characters of one registry-supplied text in a line of output
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it says nothing): one line for a finding."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def printable(text: str, limit: int = MAX_SHOWN) -> str:
     """Text from a registry made safe for one line of output: control and other non-printing characters
     escaped (no forged lines, no terminal escapes), and anything past `limit` characters cut and counted."""

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pytest_tinyai.contract import Contract, TensorSpec
 from pytest_tinyai.dataset import find_samples, load_image, load_mask
 from pytest_tinyai.kinds import ModelKind
 from pytest_tinyai.metrics import Metric, mean_iou
+from pytest_tinyai.tensor_contract import Contract, TensorSpec
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -64,7 +64,7 @@ def evaluate_fold(run: Runner, fold_root: str | Path, size: tuple[int, int] | No
     return FoldScore(mean_iou(probs, masks), len(probs))
 
 
-def session_runner(session: onnxruntime.InferenceSession) -> Runner:
+def session_runner(ort_session: onnxruntime.InferenceSession) -> Runner:
     """A ``run`` callable over an onnxruntime InferenceSession with one input and the map as first output."""
-    input_name = session.get_inputs()[0].name
-    return lambda x: session.run(None, {input_name: x})[0]
+    input_name = ort_session.get_inputs()[0].name
+    return lambda x: ort_session.run(None, {input_name: x})[0]

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pytest_tinyai.contract import DEFAULT_KIND, Contract
 from pytest_tinyai.dataset import Sample, content_hash, find_samples, load_image, load_mask
+from pytest_tinyai.tensor_contract import DEFAULT_KIND, Contract
 
 
 class ModelKind(Protocol):

@@ -38,8 +38,8 @@ def measure_budget(model: ModelUnderTest, peers: dict[str, ModelUnderTest], budg
 
 def _timed_run(model: ModelUnderTest, resolution: tuple[int, int]) -> Callable[[], float]:
     feeds = resolution_feeds(model, resolution, CHECK)
-    session = model.timing_session()
-    return lambda: time_once(model.id, session, feeds, resolution, CHECK)
+    ort_session = model.timing_session()
+    return lambda: time_once(model.id, ort_session, feeds, resolution, CHECK)
 
 
 def interleaved(mine: Callable[[], float], theirs: Callable[[], float]) -> Sampler:

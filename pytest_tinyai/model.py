@@ -17,7 +17,6 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import Finding, NotChecked, NotRunnable
 from pytest_tinyai.options import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_S
 from pytest_tinyai.ort_sandbox import (
@@ -32,6 +31,7 @@ from pytest_tinyai.ort_sandbox import (
     shared_sandbox,
 )
 from pytest_tinyai.registry import Entry
+from pytest_tinyai.tensor_contract import Contract
 from pytest_tinyai.trust import Limits, Trust, assess
 
 
@@ -119,11 +119,13 @@ class ModelUnderTest:
         self.require_trusted()
         return self.trust.sidecar or {}
 
-    @property
-    def contract(self) -> dict[str, Any] | None:
-        return self.sidecar.get("contract")
+    @cached_property
+    def contract(self) -> Contract | None:
+        """The sidecar's tensor contract, parsed once (None when the sidecar declares none)."""
+        block = self.sidecar.get("contract")
+        return None if block is None else Contract.from_sidecar(block)
 
-    def session(self, opt_level: str = "all") -> GatedOrtSession:
+    def ort_session(self, opt_level: str = "all") -> GatedOrtSession:
         """The model's ORT CPU session in the sandbox, pinned threads, built once per optimisation level.
 
         Raises NotRunnable when the model may not run, NotChecked when onnxruntime cannot load it.
@@ -159,15 +161,15 @@ class ModelUnderTest:
     def _probe(self, opt_level: str) -> None:
         """Run every shape latency timing may run, in the sandbox. A shape onnxruntime refuses is left to the bench
         item to report, unless the refusal is the sandbox's memory cap; a run past the time limit is killed."""
-        if self.contract is None:
+        contract = self.contract
+        if contract is None:
             raise NotRunnable(self.id, "not timed: no contract to run its shapes in the sandbox first")
-        contract = Contract.from_sidecar(self.contract)
         resolutions = (self.sidecar.get("latency") or {}).get("resolutions", [])
         for dims in [contract.nominal, *map(contract.at_resolution, resolutions)]:
             if contract.shape_violations(dims):
                 continue  # never timed: the bench item refuses it
             try:
-                self.session(opt_level).run(None, contract.make_inputs(dims))
+                self.ort_session(opt_level).run(None, contract.make_inputs(dims))
             except OutOfMemory as error:
                 raise NotRunnable(self.id, f"not timed: {error}") from None
             except OrtError:

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from pytest_tinyai.findings import first_line
 from pytest_tinyai.startup import HOME_VARIABLES, STARTUP_HOME
 
 _OUT_OF_MEMORY = ("failed to allocate", "bad_alloc", "bad allocation")  # onnxruntime's words for it
@@ -94,11 +95,6 @@ def session_options(opt_level: str, threads: int) -> ort.SessionOptions:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return options
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _describe_feeds(feeds: dict[str, np.ndarray]) -> str:
@@ -393,7 +389,7 @@ def _reply_run(
 
 def _error(error: BaseException, memory_bytes: int) -> tuple[str, str]:
     """The error's type name and first line; a failed allocation is OutOfMemory, with the cap named."""
-    text = _first_line(error)[:MAX_ERROR_CHARS]
+    text = first_line(error)[:MAX_ERROR_CHARS]
     if isinstance(error, MemoryError) or any(marker in text.lower() for marker in _OUT_OF_MEMORY):
         cap = f" (the sandbox process is capped at {memory_bytes / GIB:g} GiB: --tinyai-run-memory-gib)"
         return OutOfMemory.__name__, text + cap

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_tinyai import properties as keys
 from pytest_tinyai.paired import CONFIDENCE
-from pytest_tinyai.session import TinyaiSession
+from pytest_tinyai.run_state import RunState
 
 CHECK_ORDER = ("registry", "opset", "allowlist", "resize", "contract", "parity", "fuzz", "gate", "thresholds", "bench")
 OUTCOMES = ("passed", "failed", "skipped", "xfailed")
@@ -19,8 +19,8 @@ OUTCOMES = ("passed", "failed", "skipped", "xfailed")
 class ConformanceReport:
     """Registered as a plugin while registries are checked; tallies reports (xdist workers' included)."""
 
-    def __init__(self, session: TinyaiSession) -> None:
-        self.session = session
+    def __init__(self, run_state: RunState) -> None:
+        self.run_state = run_state
         self.tally: Counter[tuple[str, str]] = Counter()
         self.models: set[str] = set()
         self.gates: dict[str, dict[str, Any]] = {}
@@ -54,7 +54,7 @@ class ConformanceReport:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         write = terminalreporter.write_line
         terminalreporter.section("tinyai conformance")
-        for registry in self.session.registries:
+        for registry in self.run_state.registries:
             write(f"registry: {registry}")
         write(f"models checked: {len(self.models)}")
         checks = sorted({check for check, _ in self.tally}, key=lambda c: (*CHECK_ORDER, c).index(c))
@@ -75,7 +75,7 @@ class ConformanceReport:
             terminalreporter.write_line(f"{len(self.not_run)} checks NOT run:", red=True, bold=True)
             for reason in self.not_run:
                 terminalreporter.write_line(f"  {reason}", red=True)
-        for message in self.session.ledger_updates:
+        for message in self.run_state.ledger_updates:
             write(f"ledger: {message}")
 
     def _write_gates(self, terminalreporter: pytest.TerminalReporter) -> None:

@@ -7,7 +7,6 @@ import time
 import numpy as np
 import onnxruntime as ort
 
-from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked
 from pytest_tinyai.model import ModelUnderTest
 
@@ -18,10 +17,9 @@ def resolution_label(resolution: tuple[int, int]) -> str:
 
 def resolution_feeds(model: ModelUnderTest, resolution: tuple[int, int], check: str) -> dict[str, np.ndarray]:
     """The contract's seeded inputs with its first two symbolic dims at (H, W); fails when the contract refuses it."""
-    contract_block = model.contract
-    if contract_block is None:
+    contract = model.contract
+    if contract is None:
         raise NotChecked(model.id, "latency needs a contract to build inputs")
-    contract = Contract.from_sidecar(contract_block)
     dims = {**contract.nominal, **dict(zip(contract.symbols[:2], resolution, strict=False))}
     violations = contract.shape_violations(dims)
     if violations:
@@ -31,12 +29,16 @@ def resolution_feeds(model: ModelUnderTest, resolution: tuple[int, int], check: 
 
 
 def time_once(
-    model_id: str, session: ort.InferenceSession, feeds: dict[str, np.ndarray], resolution: tuple[int, int], check: str
+    model_id: str,
+    ort_session: ort.InferenceSession,
+    feeds: dict[str, np.ndarray],
+    resolution: tuple[int, int],
+    check: str,
 ) -> float:
     """Seconds of one run; a model that cannot run the resolution fails in one line."""
     try:
         started = time.perf_counter()
-        session.run(None, feeds)
+        ort_session.run(None, feeds)
         return time.perf_counter() - started
     except Exception as error:  # onnxruntime's own error types: the model cannot run this resolution
         text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -14,12 +14,12 @@ from typing import Any
 import onnx
 from onnx.external_data_helper import uses_external_data
 
-from pytest_tinyai.contract import pixel_cap_problems
 from pytest_tinyai.findings import printable
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.options import DEFAULT_MAX_PIXELS
 from pytest_tinyai.registry import Entry, sidecar_schema_errors
 from pytest_tinyai.strict_json import JsonProblem, parse_json
+from pytest_tinyai.tensor_contract import pixel_cap_problems
 
 MIB = 1024 * 1024
 

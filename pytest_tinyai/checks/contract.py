@@ -6,9 +6,9 @@ import numpy as np
 import onnx
 
 from pytest_tinyai.context import CheckContext
-from pytest_tinyai.contract import Contract, TensorSpec
-from pytest_tinyai.findings import Finding, NotRunnable
+from pytest_tinyai.findings import Finding, NotRunnable, first_line
 from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.tensor_contract import Contract, TensorSpec
 
 
 def graph_io(proto: onnx.ModelProto) -> tuple[dict[str, onnx.ValueInfoProto], dict[str, onnx.ValueInfoProto]]:
@@ -41,11 +41,11 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
     try:
         onnx.checker.check_model(proto, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
-        report(f"onnx.checker (full_check) fails: {str(error).strip().splitlines()[0]}")
+        report(f"onnx.checker (full_check) fails: {first_line(error)}")
 
-    if model.contract is None:
+    contract = model.contract
+    if contract is None:
         return findings
-    contract = Contract.from_sidecar(model.contract)
     for direction, specs, actual in (("input", contract.inputs, inputs), ("output", contract.outputs, outputs)):
         undeclared = sorted(set(actual) - {spec.name for spec in specs})
         if undeclared:
@@ -92,13 +92,13 @@ def _run_problems(model: ModelUnderTest, contract: Contract) -> list[str]:
     violations = contract.shape_violations(contract.nominal)
     if violations:
         return [f"nominal shape {contract.nominal} breaks the contract: {'; '.join(violations)}"]
-    session = model.session()
+    session = model.ort_session()
     try:
         results = session.run(None, contract.make_inputs(contract.nominal))
     except NotRunnable:  # the run was killed: the model is not run again
         raise
     except Exception as error:  # onnxruntime's error types are not importable in a stable way
-        return [f"onnxruntime fails at the nominal shape {contract.nominal}: {str(error).strip().splitlines()[0]}"]
+        return [f"onnxruntime fails at the nominal shape {contract.nominal}: {first_line(error)}"]
     produced = dict(zip([output.name for output in session.get_outputs()], results, strict=True))
     problems = []
     for spec in contract.outputs:

@@ -24,9 +24,9 @@ from pytest_tinyai.checks.fuzz_shapes import (
     pixels,
 )
 from pytest_tinyai.context import CheckContext
-from pytest_tinyai.contract import Contract
-from pytest_tinyai.findings import Finding, NotRunnable
+from pytest_tinyai.findings import Finding, NotRunnable, first_line
 from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.tensor_contract import Contract
 
 
 class ContractViolation(ValueError):
@@ -38,18 +38,18 @@ def run_within_contract(model: ModelUnderTest, contract: Contract, dims: dict[st
     violations = contract.shape_violations(dims)
     if violations:
         raise ContractViolation(f"{model.id}: shape {dims} is outside the contract: {'; '.join(violations)}")
-    return model.session().run(None, contract.make_inputs(dims))
+    return model.ort_session().run(None, contract.make_inputs(dims))
 
 
 def check_fuzz(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
-    if model.contract is None or not model.contract.get("dims"):
+    if model.contract is None or not model.contract.dims:
         return [Finding(model.id, "fuzz", "the sidecar declares no contract dims to fuzz")]
-    contract = Contract.from_sidecar(model.contract)
+    contract = model.contract
     fixed = {symbol: contract.nominal[symbol] for symbol in contract.symbols if symbol not in contract.dims}
     missing = [symbol for symbol in contract.symbols if symbol not in contract.dims and symbol not in fixed]
     if missing:
         return [Finding(model.id, "fuzz", f"dims {missing} have neither a rule nor a nominal value")]
-    model.session()  # a model that may not run, or cannot load, is refused here rather than once per example
+    model.ort_session()  # a model that may not run, or cannot load, is refused here rather than once per example
     findings = [Finding(model.id, "fuzz", message) for message in _inside_contract(model, contract, fixed, context)]
     findings += [Finding(model.id, "fuzz", message) for message in _outside_contract(model, contract, fixed, context)]
     return findings
@@ -80,9 +80,9 @@ def _inside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str,
         except NotRunnable:  # a killed run: the model is not run again (hypothesis shrinks it to the refusal)
             raise
         except Exception as error:  # onnxruntime raises its own error types
-            raise AssertionError(f"fails at {_describe(dims)}, inside the contract: {_first_line(error)}") from None
+            raise AssertionError(f"fails at {_describe(dims)}, inside the contract: {first_line(error)}") from None
         # the repeat check runs where it is cheap (every drawn shape); the costly extremes run once
-        again = model.session().run(None, contract.make_inputs(dims)) if pixels(drawn) <= budget else first
+        again = model.ort_session().run(None, contract.make_inputs(dims)) if pixels(drawn) <= budget else first
         for spec, value, repeated in zip(contract.outputs, first, again, strict=True):
             expected = spec.concrete_shape(dims)
             assert value.shape == expected, (
@@ -120,7 +120,7 @@ def _outside_contract(model: ModelUnderTest, contract: Contract, fixed: dict[str
         else:
             raise AssertionError(f"the plugin ran {_describe(dims)}, which the contract does not admit")
         try:
-            produced = model.session().run(None, contract.make_inputs(dims))
+            produced = model.ort_session().run(None, contract.make_inputs(dims))
         except NotRunnable:
             raise
         except Exception:  # the model really cannot run this shape: the constraint is needed
@@ -147,10 +147,5 @@ def _run(test) -> list[str]:
     except AssertionError as error:
         return [str(error)]
     except HypothesisException as error:
-        return [f"hypothesis could not run the property: {_first_line(error)}"]
+        return [f"hypothesis could not run the property: {first_line(error)}"]
     return []
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

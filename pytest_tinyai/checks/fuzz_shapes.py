@@ -15,7 +15,7 @@ import math
 
 from hypothesis import strategies as st
 
-from pytest_tinyai.contract import DimRule
+from pytest_tinyai.tensor_contract import DimRule
 
 NAMED_SHAPES = ((1080, 1920),)
 EXTREME_PIXELS = 1080 * 1920

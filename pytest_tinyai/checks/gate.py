@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pytest_tinyai.context import CheckContext, FoldEscape
-from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import CheckResult, Finding, NotChecked, NotRun
 from pytest_tinyai.gate.evaluation import EvaluationError
 from pytest_tinyai.gate.ledger import record_problems
@@ -71,7 +70,7 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding] | 
         report(f"metric '{gate['metric']}' is not a registered metric ({', '.join(sorted(context.metrics))})")
         return findings
     try:
-        kind = context.kinds.get(Contract.from_sidecar(model.contract).kind) if model.contract else None
+        kind = context.kinds.get(model.contract.kind) if model.contract else None
         if kind is None:
             raise EvaluationError(f"'{model.id}' has no registered model kind to read fold '{fold_name}' with")
         actual = context.evaluations.content_hash(fold_root, kind)

@@ -12,13 +12,13 @@ import math
 from pathlib import Path
 
 from pytest_tinyai.context import CheckContext, FoldEscape
-from pytest_tinyai.contract import Contract
 from pytest_tinyai.findings import Finding, NotRun
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.ort_sandbox import OPT_LEVELS
 from pytest_tinyai.parity import ParityError, require_torch
 from pytest_tinyai.parity.cases import Case, image_cases, random_cases
 from pytest_tinyai.parity.reference_roots import within_roots
+from pytest_tinyai.tensor_contract import Contract
 from pytest_tinyai.thresholds import parity_tolerance
 
 
@@ -36,7 +36,7 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
         roots = ", ".join(context.reference_roots) or "none configured"
         why = f"reference '{spec}' is outside the trusted roots ({roots}: the tinyai_reference_roots ini option)"
         raise NotRun(model.id, "parity", why)
-    contract = Contract.from_sidecar(model.contract)
+    contract = model.contract
     tolerance = parity_tolerance(model.sidecar)
     try:
         require_torch()
@@ -45,7 +45,7 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
 
         reference = prepared_reference(model)
         cases = parity_cases(model, contract, context)
-        measurements = measure(reference, contract, model.session, cases, list(OPT_LEVELS))
+        measurements = measure(reference, contract, model.ort_session, cases, list(OPT_LEVELS))
     except ParityError as error:
         return [Finding(model.id, "parity", problem) for problem in error.problems]
     findings = []

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from pytest_tinyai.contract import Contract
-from pytest_tinyai.findings import NotChecked
+from pytest_tinyai.findings import NotChecked, first_line
 from pytest_tinyai.fold_eval import FoldScore, score_fold
 from pytest_tinyai.kinds import ModelKind
 from pytest_tinyai.metrics import Metric
 from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.tensor_contract import Contract
 
 T = TypeVar("T")
 
@@ -32,7 +32,7 @@ class FoldEvaluations:
             try:
                 self.hashes[key] = kind.content_hash(fold_root)
             except (OSError, ValueError) as error:  # DatasetLayoutError, unreadable or undecodable images
-                why = _first_line(error)
+                why = first_line(error)
                 self.hashes[key] = EvaluationError(f"fold '{fold_root.name}' cannot be read: {why}")
         return _value(self.hashes[key])
 
@@ -45,7 +45,7 @@ class FoldEvaluations:
         if key not in self.scores:
             try:
                 contract, kind = _contract_and_kind(model, kinds)
-                ort_session = model.session()
+                ort_session = model.ort_session()
                 names = [output.name for output in ort_session.get_outputs()]
 
                 def run(feeds: dict) -> dict:
@@ -57,15 +57,15 @@ class FoldEvaluations:
             except EvaluationError as error:
                 self.scores[key] = error
             except Exception as error:  # onnxruntime's own error types, a map/mask shape mismatch, a bad image
-                why = f"{type(error).__name__}: {_first_line(error)}"
+                why = f"{type(error).__name__}: {first_line(error)}"
                 self.scores[key] = EvaluationError(f"'{model.id}' cannot be scored on fold '{fold_root.name}': {why}")
         return _value(self.scores[key])
 
 
 def _contract_and_kind(model: ModelUnderTest, kinds: dict[str, ModelKind]) -> tuple[Contract, ModelKind]:
-    if model.contract is None:
+    contract = model.contract
+    if contract is None:
         raise EvaluationError(f"'{model.id}' declares no contract: the fold cannot be fed to it")
-    contract = Contract.from_sidecar(model.contract)
     if contract.kind not in kinds:
         known = ", ".join(sorted(kinds))
         raise EvaluationError(f"'{model.id}' declares model kind '{contract.kind}', not a registered kind ({known})")
@@ -76,8 +76,3 @@ def _value(cached: T | EvaluationError) -> T:
     if isinstance(cached, EvaluationError):
         raise EvaluationError(str(cached))
     return cached
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pytest_tinyai.contract import IMAGE_LAYOUTS, Contract, TensorSpec
 from pytest_tinyai.dataset import DatasetLayoutError, find_samples, load_image, open_image
 from pytest_tinyai.parity import ParityError
 from pytest_tinyai.parity.shapes import SIDE_CAP, parity_shapes, valid_sizes
+from pytest_tinyai.tensor_contract import IMAGE_LAYOUTS, Contract, TensorSpec
 
 FOLD_IMAGES = 8
 

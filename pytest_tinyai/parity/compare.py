@@ -10,9 +10,9 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from pytest_tinyai.contract import Contract
 from pytest_tinyai.parity import ParityError
 from pytest_tinyai.parity.cases import Case
+from pytest_tinyai.tensor_contract import Contract
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from pytest_tinyai.contract import Contract
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.parity import ParityError
 from pytest_tinyai.parity.reference import load_reference
@@ -34,8 +33,8 @@ def prepared_reference(model: ModelUnderTest) -> nn.Module:
 
 def probe_inputs(model: ModelUnderTest) -> list[torch.Tensor]:
     """Seeded inputs at the contract's nominal shape, in the contract's input order."""
-    if model.contract is None or not model.contract.get("nominal"):
+    if model.contract is None or not model.contract.nominal:
         raise ParityError("the sidecar declares no contract with a nominal shape to trace the reference at")
-    contract = Contract.from_sidecar(model.contract)
+    contract = model.contract
     feeds = contract.make_inputs(contract.nominal)
     return [torch.from_numpy(feeds[spec.name]) for spec in contract.inputs]

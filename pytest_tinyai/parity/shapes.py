@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pytest_tinyai.contract import Contract, DimRule
 from pytest_tinyai.parity import ParityError
+from pytest_tinyai.tensor_contract import Contract, DimRule
 
 SIDE_CAP = 512
 DRAWS = 2

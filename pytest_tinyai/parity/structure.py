@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from pytest_tinyai.parity import ParityError
-from pytest_tinyai.parity.fold import BATCH_NORMS, CONVOLUTIONS, TRANSPOSED_CONVOLUTIONS, fold_batchnorm
+from pytest_tinyai.parity.batchnorm import BATCH_NORMS, CONVOLUTIONS, TRANSPOSED_CONVOLUTIONS, fold_batchnorm
 from pytest_tinyai.parity.graph_weights import (
     WEIGHT_SLOTS,
     WeightedNode,

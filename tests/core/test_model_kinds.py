@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pytest_tinyai.contract import Contract
 from pytest_tinyai.dataset import find_samples
 from pytest_tinyai.kinds import SaliencyMap
 from pytest_tinyai.parity.cases import image_cases
+from pytest_tinyai.tensor_contract import Contract
 
 PIXEL = (200, 100, 50)
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pytest_tinyai.contract import IMAGENET_MEAN, IMAGENET_STD
 from pytest_tinyai.dataset import content_hash, load_image, load_mask, normalise
+from pytest_tinyai.tensor_contract import IMAGENET_MEAN, IMAGENET_STD
 
 
 def test_images_load_as_rgb_uint8_hwc(tmp_path: Path) -> None:

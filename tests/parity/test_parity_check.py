@@ -10,7 +10,6 @@ from parity_builders import ConvBnNet, export, model_under_test, sidecar, traine
 
 from pytest_tinyai.checks.parity import check_parity, parity_cases
 from pytest_tinyai.context import CheckContext
-from pytest_tinyai.contract import Contract
 from pytest_tinyai.parity.prepare import prepared_reference
 
 GATE = {"fold": {"name": "evalfold", "content_sha256": "0" * 64}, "metric": "mean_iou@0.5", "floor": 0, "claimed": 0.5}
@@ -101,7 +100,7 @@ def test_eval_fold_images_are_compared_at_valid_sizes_near_their_own(tmp_path, n
     model = model_under_test(tmp_path, net_proto, document)
     write_fold(tmp_path / "folds" / "evalfold", count=10, size=(30, 18))
 
-    cases = parity_cases(model, Contract.from_sidecar(model.contract), context)
+    cases = parity_cases(model, model.contract, context)
 
     images = [case for case in cases if case.source.startswith("fold image")]
     assert [case.source for case in images] == [f"fold image 'img{index:02d}'" for index in range(8)]
@@ -114,6 +113,6 @@ def test_eval_fold_images_are_compared_at_valid_sizes_near_their_own(tmp_path, n
 def test_missing_eval_fold_leaves_the_random_inputs(tmp_path, net_proto, context):
     model = model_under_test(tmp_path, net_proto, sidecar("net", "parity_builders:conv_bn_net", gate=GATE))
 
-    cases = parity_cases(model, Contract.from_sidecar(model.contract), context)
+    cases = parity_cases(model, model.contract, context)
 
     assert cases and all(case.source.startswith("random-normal") for case in cases)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_tinyai.contract import Contract, DimRule
 from pytest_tinyai.parity import ParityError
 from pytest_tinyai.parity.shapes import SIDE_CAP, parity_shapes, valid_sizes
+from pytest_tinyai.tensor_contract import Contract, DimRule
 
 
 def contract(dims: dict[str, dict[str, int]], nominal: dict[str, int]) -> Contract:

@@ -242,9 +242,9 @@ def test_the_session_runs_the_bytes_that_were_hashed_not_a_file_swapped_afterwar
     swap = "\n".join(
         [
             "import onnx, pytest",
-            "from pytest_tinyai.session import session_key",
+            "from pytest_tinyai.run_state import run_state_key",
             "def pytest_collection_finish(session):",
-            "    tinyai = session.config.stash[session_key]",
+            "    tinyai = session.config.stash[run_state_key]",
             "    for item in session.items:",
             "        model = tinyai.model(item.entry)",
             "        model.trust  # hash and parse now, then swap the file for an empty one",

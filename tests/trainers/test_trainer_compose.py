@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pytest_tinyai.contract import IMAGENET_MEAN, IMAGENET_STD
+from pytest_tinyai.tensor_contract import IMAGENET_MEAN, IMAGENET_STD
 from trainers.saliency_student.atlas import Atlas
 from trainers.saliency_student.compose import Compositor
 from trainers.saliency_student.photometric import gaussian_blur, jitter_colour

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pytest_tinyai.contract import IMAGENET_MEAN, IMAGENET_STD
+from pytest_tinyai.tensor_contract import IMAGENET_MEAN, IMAGENET_STD
 from trainers.corpus.pack_format import entries, load_pixels, read_manifest
 from trainers.saliency_student.atlas import Atlas, to_device
 from trainers.saliency_student.photometric import gaussian_blur, jitter_colour

@@ -18,11 +18,11 @@ import onnx
 import onnxruntime as ort
 from torch import nn
 
-from pytest_tinyai.contract import IMAGENET_MEAN, IMAGENET_STD
 from pytest_tinyai.dataset import content_hash
 from pytest_tinyai.fold_eval import evaluate_fold, session_runner
 from pytest_tinyai.registry import schema_errors
 from pytest_tinyai.registry_writer import atomic_write_bytes, dump_json, updated_registry, write_registry
+from pytest_tinyai.tensor_contract import IMAGENET_MEAN, IMAGENET_STD
 from pytest_tinyai.trust import sha256_of
 from trainers.saliency_student.export import (
     INPUT_NAME,

@@ -24,7 +24,7 @@ from pytest_tinyai.trust import MIB, Limits
 
 
 @dataclass
-class TinyaiSession:
+class RunState:
     registries: list[Path]
     limits: Limits
     threads: int
@@ -39,7 +39,7 @@ class TinyaiSession:
     execution: Execution | None = None
 
     @classmethod
-    def from_config(cls, config: pytest.Config, parts: Parts) -> TinyaiSession:
+    def from_config(cls, config: pytest.Config, parts: Parts) -> RunState:
         """The run state from the options and the gathered parts; an impossible configuration (a missing registry,
         an unreadable allowlist, Resize contract or ledger) is a pytest.UsageError: one line, exit status 4."""
         option = config.option
@@ -151,4 +151,4 @@ def _ledger(config: pytest.Config) -> Ledger | None:
     return Ledger.load(path)
 
 
-session_key = pytest.StashKey[TinyaiSession]()
+run_state_key = pytest.StashKey[RunState]()
