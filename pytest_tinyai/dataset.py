@@ -12,8 +12,7 @@ This module is torch-free (numpy and Pillow only) so the conformance gate and th
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from pytest_tinyai.bounded_read import Refused, read_regular
 from pytest_tinyai.tensor_contract import Normalisation
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -122,15 +122,11 @@ def open_image(path: str | Path) -> Iterator[Image.Image]:
     Raises DatasetLayoutError naming the file otherwise, and for files Pillow cannot identify.
     """
     try:
-        info = os.stat(path)
-    except (OSError, ValueError) as error:
-        raise DatasetLayoutError(f"{path}: cannot be read ({error})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise DatasetLayoutError(f"{path}: not a regular file")
-    if info.st_size > MAX_FILE_BYTES:
-        raise DatasetLayoutError(f"{path}: {info.st_size:,} bytes, over the cap of {MAX_FILE_BYTES:,}")
+        data = read_regular(Path(path), MAX_FILE_BYTES, "image")
+    except Refused as refused:
+        raise DatasetLayoutError(f"{path}: {refused}") from None
     try:
-        image = Image.open(path)
+        image = Image.open(io.BytesIO(data))
     except (OSError, Image.DecompressionBombError) as error:
         raise DatasetLayoutError(f"{path}: not a readable image ({error})") from None
     with image:

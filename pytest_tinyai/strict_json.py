@@ -9,12 +9,11 @@ a first-wins C reader would load another file than the one checked), or holds a 
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
-MIB = 1024 * 1024
+from pytest_tinyai.bounded_read import MIB, Refused, read_regular
+
 MAX_DOCUMENT_BYTES = 8 * MIB
 MAX_DEPTH = 64
 
@@ -24,23 +23,11 @@ class JsonProblem(ValueError):
 
 
 def read_bounded(path: Path, cap: int, what: str) -> bytes:
-    """The bytes of a regular file of at most `cap` bytes; FIFOs, devices and sockets are never opened."""
+    """The bytes of a regular file of at most `cap` bytes (see `bounded_read`); a refusal is a JsonProblem."""
     try:
-        info = os.stat(path)
-    except (OSError, ValueError) as error:
-        raise JsonProblem(f"cannot read {what}: {_reason(error)}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise JsonProblem(f"{what} is not a regular file")
-    if info.st_size > cap:
-        raise JsonProblem(f"{what} is {info.st_size:,} bytes, over the cap of {cap:,} bytes")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(cap + 1)
-    except OSError as error:
-        raise JsonProblem(f"cannot read {what}: {_reason(error)}") from None
-    if len(data) > cap:
-        raise JsonProblem(f"{what} grew past the cap of {cap:,} bytes while it was read")
-    return data
+        return read_regular(path, cap, what)
+    except Refused as refused:
+        raise JsonProblem(str(refused)) from None
 
 
 def load_json_file(path: Path, what: str, cap: int = MAX_DOCUMENT_BYTES) -> Any:
@@ -126,7 +113,3 @@ def _located(document: Any) -> tuple[Any, list[tuple[str, str]]]:
         elif isinstance(node, list):
             stack.extend((node, index, f"{path}[{index}]", depth + 1) for index in reversed(range(len(node))))
     return root[0], sorted(problems)
-
-
-def _reason(error: BaseException) -> str:
-    return getattr(error, "strerror", None) or str(error) or type(error).__name__

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import stat
@@ -14,14 +13,13 @@ from typing import Any
 import onnx
 from onnx.external_data_helper import uses_external_data
 
+from pytest_tinyai.bounded_read import MIB, Refused, byte_size, file_kind, read_regular, reason
 from pytest_tinyai.findings import printable
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.options import DEFAULT_MAX_PIXELS
 from pytest_tinyai.registry import Entry, sidecar_schema_errors
 from pytest_tinyai.strict_json import JsonProblem, parse_json
 from pytest_tinyai.tensor_contract import pixel_cap_problems
-
-MIB = 1024 * 1024
 
 
 class Untrusted(Exception):
@@ -78,9 +76,9 @@ def confined(folder: Path, relative: str, what: str) -> Path:
     except (FileNotFoundError, NotADirectoryError):
         raise Untrusted(f"{what} '{name}' does not exist") from None
     except (OSError, RuntimeError, ValueError) as error:  # RuntimeError: Python 3.11's symlink loop
-        raise Untrusted(f"{what} path '{name}' cannot be resolved: {_reason(error)}") from None
+        raise Untrusted(f"{what} path '{name}' cannot be resolved: {reason(error)}") from None
     if not stat.S_ISREG(mode):
-        raise Untrusted(f"{what} '{name}' is {_file_kind(mode)}, not a regular file")
+        raise Untrusted(f"{what} '{name}' is {file_kind(mode)}, not a regular file")
     return resolved
 
 
@@ -95,70 +93,13 @@ def present(folder: Path, relative: str) -> bool:
     return True
 
 
-def _reason(error: Exception) -> str:
-    if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
-        return "symlink loop"
-    if isinstance(error, OSError):
-        return error.strerror or type(error).__name__
-    return str(error)
-
-
-_FILE_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
-
-
-def _file_kind(mode: int) -> str:
-    return next((kind for test, kind in _FILE_KINDS if test(mode)), "not a file")
-
-
-def byte_size(size: int) -> str:
-    """Exact bytes and MiB, so a size just over a cap never prints the same as the cap."""
-    return f"{size:,} bytes ({size / MIB:.4g} MiB)"
-
-
-# Never wait on a FIFO, never follow a symlink swapped in after `confined` (POSIX flags; absent elsewhere).
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-
-
 def read_capped(path: Path, cap: int, what: str) -> bytes:
-    """The bytes of a confined file, never more than `cap`: refuse it empty, over the cap, or no longer regular.
-
-    Opened without blocking and without following a symlink, in case the file was swapped since `confined`; at most
-    cap + 1 bytes are read, so a file that grows after its size was taken is refused too.
-    """
-    name = printable(path.name)
+    """The bytes of a confined file (see `bounded_read.read_regular`), never following a symlink swapped in since
+    `confined`; a refusal is Untrusted."""
     try:
-        descriptor = os.open(path, _READ_FLAGS)
-        try:
-            data = _read_regular(descriptor, cap, what, name)
-        finally:
-            os.close(descriptor)
-    except OSError as error:
-        raise Untrusted(f"{what} '{name}' cannot be read: {_reason(error)}") from None
-    if not data:
-        raise Untrusted(f"{what} '{name}' is empty (0 bytes)")
-    return data
-
-
-def _read_regular(descriptor: int, cap: int, what: str, name: str) -> bytes:
-    status = os.fstat(descriptor)
-    if not stat.S_ISREG(status.st_mode):
-        raise Untrusted(f"{what} '{name}' is {_file_kind(status.st_mode)}, not a regular file")
-    if status.st_size > cap:
-        raise Untrusted(f"{what} '{name}' is {byte_size(status.st_size)}, over the cap of {byte_size(cap)}")
-    chunks: list[bytes] = []
-    left = cap + 1
-    while left > 0 and (chunk := os.read(descriptor, min(left, 1 << 20))):
-        chunks.append(chunk)
-        left -= len(chunk)
-    if left <= 0:
-        raise Untrusted(f"{what} '{name}' grew past the cap of {byte_size(cap)} while being read")
-    return b"".join(chunks)
+        return read_regular(path, cap, what, follow_symlinks=False)
+    except Refused as refused:
+        raise Untrusted(str(refused)) from None
 
 
 def assess(entry: Entry, limits: Limits) -> Trust:

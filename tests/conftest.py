@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+# The plugin's entry point imports nothing heavy, so an inner pytester run would import the conformance modules
+# first, and pytester drops what an inner run imported: the next run would import them again (a second ParityError
+# class, a second hypothesis). They are imported here, once, for every inner run to share; so is onnxruntime, which
+# writes a device id under the home's cache when first imported, and must do so under the real home, not under
+# the test folder an inner run uses as its home.
+import onnxruntime  # noqa: F401
 import pytest
 from plugin_builders import CORE_CHECKS, RegistryDir, run_in_process
+
+import pytest_tinyai.conformance_plugin
+import pytest_tinyai.parity.compare
+import pytest_tinyai.parity.prepare  # noqa: F401
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def test_a_fifo_in_the_fold_is_never_opened(pytester, workspace):
     image = workspace.fold(HOSTILE_FOLD) / "Image" / "s0.png"
     image.unlink()
     os.mkfifo(image)
-    assert_contained(run_gates(pytester), "bad", "s0.png: not a regular file")
+    assert_contained(run_gates(pytester), "bad", "image 's0.png' is a FIFO, not a regular file")
 
 
 def test_a_mask_linked_to_a_device_is_refused(pytester, workspace):

@@ -32,7 +32,7 @@ def test_a_registry_that_is_a_link_to_dev_zero_is_refused_without_reading_it(pyt
     os.symlink("/dev/zero", path)
     ledger = pytester.path / "ledger.json"
     run = run_beside_a_healthy_registry(pytester, path, "--tinyai-update-ledger", "--tinyai-ledger", str(ledger))
-    assert_contained(run, "registry.json", "registry is not a regular file")
+    assert_contained(run, "registry.json", "registry 'registry.json' is a character device, not a regular file")
 
 
 def test_a_registry_nested_a_hundred_thousand_deep_fails_alone(pytester):
@@ -58,4 +58,5 @@ def test_a_duplicate_top_level_key_fails_the_registry_file(pytester):
 def test_a_registry_that_is_a_fifo_is_never_opened(pytester):
     path = hostile_folder(pytester) / "registry.json"
     os.mkfifo(path)
-    assert_contained(run_beside_a_healthy_registry(pytester, path), "registry.json", "registry is not a regular file")
+    run = run_beside_a_healthy_registry(pytester, path)
+    assert_contained(run, "registry.json", "registry 'registry.json' is a FIFO, not a regular file")
