@@ -84,7 +84,9 @@ def parse_tensor(data: bytes, what: str) -> tuple[str, np.ndarray]:
     try:
         tensor.ParseFromString(data)
     except Exception as error:  # protobuf's DecodeError, and whatever else a hostile byte string provokes
-        raise GoldenError(f"{what} is not a valid TensorProto: {type(error).__name__}: {error}") from None
+        raise GoldenError(
+            f"{what} is not a valid TensorProto (truncated or corrupt): {type(error).__name__}: {error}"
+        ) from None
     if tensor.data_location == onnx.TensorProto.EXTERNAL or len(tensor.external_data):
         raise GoldenError(f"{what} names external data; a golden file holds its own values")
     if tensor.data_type not in ELEMENT_TYPES:
