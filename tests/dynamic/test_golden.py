@@ -57,6 +57,26 @@ def rehash(registry: Path, name: str) -> None:
     edit_sidecar(registry, lambda sidecar: sidecar["golden"]["sets"][0]["files"].__setitem__(name, digest))
 
 
+def rewrite(registry: Path, name: str, change) -> None:
+    """Rewrite one stored tensor through `change(tensor)` (in place) and declare its new digest."""
+    path = registry.parent / SET / name
+    tensor = onnx.load_tensor(str(path))
+    change(tensor)
+    path.write_bytes(tensor.SerializeToString())
+    rehash(registry, name)
+
+
+def shifted(index, by: float):
+    """A `rewrite` change adding `by` to the stored values (at `index`, or everywhere for None)."""
+
+    def change(tensor: onnx.TensorProto) -> None:
+        values = numpy_helper.to_array(tensor).copy()
+        values[index if index is not None else ...] += np.float32(by)
+        tensor.CopyFrom(numpy_helper.from_array(values, tensor.name))
+
+    return change
+
+
 def reregister(registry: Path, model: onnx.ModelProto) -> None:
     """Replace m.onnx and its registry sha256 (a retrained model published without re-recording its set)."""
     data = model.SerializeToString()
@@ -139,12 +159,7 @@ def test_a_model_whose_weights_were_nudged_fails(pytester, registry):
 
 
 def test_an_altered_stored_output_fails_naming_where(pytester, registry):
-    path = registry.parent / SET / "output_0.pb"
-    tensor = onnx.load_tensor(str(path))
-    values = numpy_helper.to_array(tensor).copy()
-    values[0, 0, 3, 5] += 0.01
-    path.write_bytes(numpy_helper.from_array(values, tensor.name).SerializeToString())
-    rehash(registry, "output_0.pb")
+    rewrite(registry, "output_0.pb", shifted((0, 0, 3, 5), 0.01))
     result = run_golden(pytester, registry)
     assert_one_line(
         result,
@@ -155,11 +170,7 @@ def test_an_altered_stored_output_fails_naming_where(pytester, registry):
 
 
 def test_a_difference_under_another_onnxruntime_says_so(pytester, registry):
-    path = registry.parent / SET / "output_0.pb"
-    tensor = onnx.load_tensor(str(path))
-    values = numpy_helper.to_array(tensor) + np.float32(1e-4)
-    path.write_bytes(numpy_helper.from_array(values, tensor.name).SerializeToString())
-    rehash(registry, "output_0.pb")
+    rewrite(registry, "output_0.pb", shifted(None, 1e-4))
     edit_sidecar(registry, lambda sidecar: sidecar["golden"]["sets"][0].__setitem__("onnxruntime", "1.0.0"))
     result = run_golden(pytester, registry)
     assert_one_line(result, "golden", "max-abs-diff", f"recorded with onnxruntime 1.0.0, now {ort.__version__}")
@@ -174,11 +185,7 @@ def test_a_truncated_pb_fails(pytester, registry):
 
 
 def test_a_pb_cut_at_a_field_boundary_fails(pytester, registry):
-    path = registry.parent / SET / "input_0.pb"
-    tensor = onnx.load_tensor(str(path))
-    tensor.ClearField("raw_data")
-    path.write_bytes(tensor.SerializeToString())
-    rehash(registry, "input_0.pb")
+    rewrite(registry, "input_0.pb", lambda tensor: tensor.ClearField("raw_data"))
     result = run_golden(pytester, registry)
     assert_one_line(result, "golden", "file 'input_0.pb' is truncated or malformed")
 
@@ -207,21 +214,19 @@ def test_a_set_path_escaping_the_folder_fails_without_reading_it(pytester, regis
 
 
 def test_a_pb_naming_external_data_is_refused(pytester, registry):
-    path = registry.parent / SET / "input_0.pb"
-    tensor = onnx.load_tensor(str(path))
-    tensor.ClearField("raw_data")
-    tensor.data_location = onnx.TensorProto.EXTERNAL
-    tensor.external_data.add(key="location", value="/etc/passwd")
-    path.write_bytes(tensor.SerializeToString())
-    rehash(registry, "input_0.pb")
+    def external(tensor: onnx.TensorProto) -> None:
+        tensor.ClearField("raw_data")
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        tensor.external_data.add(key="location", value="/etc/passwd")
+
+    rewrite(registry, "input_0.pb", external)
     result = run_golden(pytester, registry)
     assert_one_line(result, "golden", "file 'input_0.pb' names external data")
 
 
 def test_stored_inputs_outside_the_contract_are_not_run(pytester, registry):
-    path = registry.parent / SET / "input_0.pb"
-    path.write_bytes(numpy_helper.from_array(np.zeros((1, 3, 600, 8), np.float32), "input").SerializeToString())
-    rehash(registry, "input_0.pb")
+    too_tall = numpy_helper.from_array(np.zeros((1, 3, 600, 8), np.float32), "input")
+    rewrite(registry, "input_0.pb", lambda tensor: tensor.CopyFrom(too_tall))
     result = run_golden(pytester, registry)
     assert_one_line(result, "golden", "stored inputs break the contract: H=600 is outside [1, 512]")
 
