@@ -11,6 +11,7 @@ from typing import Any
 
 from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.registry import Entry
+from pytest_tinyai.thresholds import GOLDEN_TOLERANCE
 from pytest_tinyai.trust import Limits, Untrusted, present, read_sidecar, sidecar_relative
 
 
@@ -20,6 +21,7 @@ class Declared:
     in_ledger: bool = False  # the ledger records a gate for this model
     thresholds_recorded: bool = False  # the ledger records thresholds for this model
     ledger_configured: bool = False
+    golden_recorded: bool = False  # the ledger records a golden tolerance for this model
 
     def declares(self, key: str) -> bool:
         return self.sidecar is None or key in self.sidecar
@@ -33,6 +35,7 @@ def peek(entry: Entry, ledger: Ledger | None) -> Declared:
         "in_ledger": ledger is not None and entry.id in ledger.gates,
         "thresholds_recorded": ledger is not None and entry.id in ledger.thresholds,
         "ledger_configured": ledger is not None,
+        "golden_recorded": ledger is not None and GOLDEN_TOLERANCE in ledger.thresholds.get(entry.id, {}),
     }
     onnx = entry.raw.get("onnx")
     if not isinstance(onnx, str) or not onnx.endswith(".onnx"):

@@ -116,7 +116,7 @@ class RunState:
                 if not sidecar:
                     continue
                 if sidecar_schema_errors(sidecar, self.limits.sidecar_fields):
-                    if {"gate", "reference", "latency"} & set(sidecar):
+                    if {"gate", "reference", "latency", "golden"} & set(sidecar):
                         self.ledger_updates.append(f"{entry.id}: sidecar fails its schema; nothing recorded")
                     continue
                 if "gate" in sidecar and (message := self.ledger.update(entry.id, sidecar["gate"])):

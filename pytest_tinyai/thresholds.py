@@ -1,7 +1,8 @@
 """The thresholds a sidecar declares, by name: upper bounds that the ledger ratchets (tighter means lower).
 
-Today: the parity tolerance of a model with a PyTorch reference (its default when the sidecar names none) and
-each relative latency budget. The gate's floor is a lower bound and lives in the gate record instead.
+Today: the parity tolerance of a model with a PyTorch reference (its default when the sidecar names none), each
+relative latency budget, and the golden tolerance of a model with golden sets (its default when the block names none).
+The gate's floor is a lower bound and lives in the gate record instead.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 DEFAULT_PARITY_TOLERANCE = 1e-5
 PARITY_TOLERANCE = "parity tolerance"
+GOLDEN_TOLERANCE = "golden tolerance"  # pytest_tinyai.golden uses the same name
+DEFAULT_GOLDEN_TOLERANCE = 1e-5
 
 
 def parity_tolerance(sidecar: dict[str, Any]) -> float:
@@ -28,4 +31,6 @@ def declared_thresholds(sidecar: dict[str, Any]) -> dict[str, float]:
         thresholds[PARITY_TOLERANCE] = parity_tolerance(sidecar)
     for budget in sidecar.get("latency", {}).get("budgets", []):
         thresholds[budget_key(budget)] = budget["max_ratio"]
+    if "golden" in sidecar:
+        thresholds[GOLDEN_TOLERANCE] = sidecar["golden"].get("tolerance", DEFAULT_GOLDEN_TOLERANCE)
     return thresholds

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         description="Smoke placeholder: output close to 0.5 everywhere; not a saliency model.",
     )
     published = publish(artefact, args.model_dir, args.registry)
-    print(f"wrote {published.onnx_path} and {published.sidecar_path}")
+    print(f"wrote {published.onnx_path} and {published.sidecar_path}", *published.golden, sep="\n")
 
 
 if __name__ == "__main__":

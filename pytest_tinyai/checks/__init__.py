@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pytest_tinyai.checks.contract import check_contract
 from pytest_tinyai.checks.fuzz import check_fuzz
 from pytest_tinyai.checks.gate import check_gate
+from pytest_tinyai.checks.golden import check_golden
 from pytest_tinyai.checks.opset import check_opset
 from pytest_tinyai.checks.parity import check_parity
 from pytest_tinyai.checks.registry import check_registry
@@ -41,8 +42,14 @@ def _gated(declared: Declared) -> bool:
     return declared.declares("gate") or declared.in_ledger
 
 
+def _golden(declared: Declared) -> bool:
+    """Models whose sidecar declares golden sets, and those the ledger records a golden tolerance for (dropping the
+    block cannot shed the check)."""
+    return declared.declares("golden") or declared.golden_recorded
+
+
 def _thresholded(declared: Declared) -> bool:
-    declares = declared.declares("reference") or declared.declares("latency")
+    declares = declared.declares("reference") or declared.declares("latency") or declared.declares("golden")
     return declared.ledger_configured and (declares or declared.thresholds_recorded)
 
 
@@ -111,8 +118,14 @@ CATALOGUE: tuple[Check, ...] = (
         xfail_when_proposed=True,
     ),
     Check(
+        "golden",
+        "the model reproduces the outputs of its stored test data sets (ONNX test-data format) within the tolerance",
+        check_golden,
+        applies=_golden,
+    ),
+    Check(
         "thresholds",
-        "parity tolerance and latency budgets recorded in the ratchet ledger, none looser than its record",
+        "parity and golden tolerances and latency budgets recorded in the ratchet ledger, none looser than its record",
         check_thresholds,
         applies=_thresholded,
     ),

@@ -29,12 +29,21 @@ def _artefact(model=None):
 
 
 def _snapshot(folder):
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
 
 
 def test_publish_writes_onnx_sidecar_metrics_and_a_matching_registry_entry(tmp_path):
     publish(_artefact(), tmp_path, tmp_path / "registry.json")
-    assert sorted(_snapshot(tmp_path)) == [f"{STEM}.json", f"{STEM}.metrics.json", f"{STEM}.onnx", "registry.json"]
+    assert sorted(_snapshot(tmp_path)) == [
+        f"{STEM}.json",
+        f"{STEM}.metrics.json",
+        f"{STEM}.onnx",
+        f"{STEM}/test_data_set_0/input_0.pb",
+        f"{STEM}/test_data_set_0/output_0.pb",
+        "registry.json",
+    ]
     (entry,) = json.loads((tmp_path / "registry.json").read_text())["models"]
     assert entry["sha256"] == hashlib.sha256((tmp_path / f"{STEM}.onnx").read_bytes()).hexdigest()
     assert (entry["onnx"], entry["opset"], entry["license"], entry["smoke"]) == (f"{STEM}.onnx", 17, "Apache-2.0", True)
@@ -95,3 +104,18 @@ def test_a_gate_on_another_fold_keeps_its_claim(tmp_path, tiny_dataset):
     publish(_artefact(), tmp_path, tmp_path / "registry.json", eval_fold=tiny_dataset)
 
     assert json.loads(sidecar_path.read_text())["gate"] == GATE
+
+
+def test_publishing_records_a_golden_set_and_re_recording_says_so(tmp_path):
+    first = publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    assert first.golden == [
+        f"{STEM}: recorded golden set '{STEM}/test_data_set_0' from seeded random inputs (seed 0) at H=256 W=256"
+    ]
+    _declare(
+        tmp_path / f"{STEM}.json",
+        golden={**json.loads((tmp_path / f"{STEM}.json").read_text())["golden"], "tolerance": 1e-6},
+    )
+    again = publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    assert again.golden[0].startswith(f"{STEM}: re-recorded (overwrote the previous set) golden set")
+    golden = json.loads((tmp_path / f"{STEM}.json").read_text())["golden"]
+    assert golden["tolerance"] == 1e-6 and [block["path"] for block in golden["sets"]] == [f"{STEM}/test_data_set_0"]

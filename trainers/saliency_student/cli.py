@@ -146,6 +146,7 @@ def _train(args: argparse.Namespace) -> None:
         f"eval IoU {record.get('eval_fold', {}).get('iou', float('nan')):.4f}, "
         f"parity {record['pt_onnx_max_abs_diff']:.2e}, wrote {published.onnx_path}"
     )
+    print(*published.golden, sep="\n")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -20,6 +20,7 @@ from torch import nn
 
 from pytest_tinyai.dataset import content_hash
 from pytest_tinyai.fold_eval import evaluate_fold, session_runner
+from pytest_tinyai.golden_record import record as record_golden
 from pytest_tinyai.registry import schema_errors
 from pytest_tinyai.registry_writer import atomic_write_bytes, dump_json, updated_registry, write_registry
 from pytest_tinyai.tensor_contract import IMAGENET_MEAN, IMAGENET_STD
@@ -38,7 +39,7 @@ from trainers.saliency_student.export import (
 
 LICENSE = "Apache-2.0"
 KIND = "nr"
-HUMAN_KEYS = ("status", "role", "gate", "latency", "parity", "notes")
+HUMAN_KEYS = ("status", "role", "gate", "latency", "parity", "notes", "golden")
 NOMINAL_SIZE = 256
 MAX_SIZE = 2048
 
@@ -82,11 +83,12 @@ class Artefact:
 
 @dataclass(frozen=True)
 class Published:
-    """What publish wrote: the paths and the final sidecar."""
+    """What publish wrote: the paths, the sidecar, and what recording the golden set said."""
 
     onnx_path: Path
     sidecar_path: Path
     sidecar: dict[str, Any]
+    golden: list[str] = field(default_factory=list)
 
 
 def eval_fold_record(onnx_path: Path, fold_root: Path) -> dict[str, Any]:
@@ -166,4 +168,6 @@ def publish(
     if artefact.metrics is not None:
         atomic_write_bytes(model_dir / f"{artefact.stem}.metrics.json", dump_json(artefact.metrics))
     write_registry(registry_path, registry)
-    return Published(onnx_path, sidecar_path, sidecar)
+    # the new model's golden set, re-recorded over the previous model's (said so in `golden`), tolerance kept
+    recorded, refused = record_golden(registry_path, artefact.stem, force=True)
+    return Published(onnx_path, sidecar_path, sidecar, [*map(str, recorded), *refused])
