@@ -12,7 +12,19 @@ from pytest_tinyai import properties as keys
 from pytest_tinyai.paired import CONFIDENCE
 from pytest_tinyai.run_state import RunState
 
-CHECK_ORDER = ("registry", "opset", "allowlist", "resize", "contract", "parity", "fuzz", "gate", "thresholds", "bench")
+CHECK_ORDER = (
+    "registry",
+    "opset",
+    "allowlist",
+    "resize",
+    "contract",
+    "parity",
+    "golden",
+    "fuzz",
+    "gate",
+    "thresholds",
+    "bench",
+)
 OUTCOMES = ("passed", "failed", "skipped", "xfailed")
 
 
