@@ -24,8 +24,8 @@ from safetensors.torch import save_file
 from saliency_sidecar import saliency_sidecar, square_dims
 from torch import nn
 
-import pytest_tinyai.checks.parity  # noqa: F401  (see below)
-import pytest_tinyai.parity.compare  # noqa: F401
+import pytest_tinyai.checks.parity  # imported for the sys.modules snapshot: see below
+import pytest_tinyai.parity.compare
 import pytest_tinyai.parity.prepare  # noqa: F401
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.registry import load_registry

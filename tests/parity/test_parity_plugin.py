@@ -8,7 +8,6 @@ from onnx import numpy_helper
 from parity_builders import export, refnet, run_parity, sidecar, trained_like
 
 
-
 @pytest.fixture
 def graph(pytester: pytest.Pytester):
     """The graph exported from the reference module written into pytester's directory (put on sys.path)."""
