@@ -119,6 +119,12 @@ class ModelUnderTest:
         self.require_trusted()
         return self.trust.sidecar or {}
 
+    @property
+    def weights(self) -> dict[str, np.ndarray] | None:
+        """The trained weights the sidecar declares (read, hashed and parsed once by the trust check), or None."""
+        self.require_trusted()
+        return self.trust.weights
+
     @cached_property
     def contract(self) -> Contract | None:
         """The sidecar's tensor contract, parsed once (None when the sidecar declares none)."""

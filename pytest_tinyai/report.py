@@ -39,6 +39,7 @@ class ConformanceReport:
         self.gates_not_evaluated: list[str] = []
         self.not_run: list[str] = []
         self.budgets: list[dict[str, Any]] = []
+        self.parities: dict[str, dict[str, Any]] = {}
         self.not_timed = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -52,6 +53,8 @@ class ConformanceReport:
             self.models.add(properties[keys.MODEL])
         if keys.result("gate") in properties:
             self.gates[properties[keys.MODEL]] = properties[keys.result("gate")]
+        if keys.result("parity") in properties:
+            self.parities[properties[keys.MODEL]] = properties[keys.result("parity")]
         if keys.result("latency_budget") in properties:
             self.budgets.append(properties[keys.result("latency_budget")])
         if report.skipped and not hasattr(report, "wasxfail"):
@@ -74,6 +77,7 @@ class ConformanceReport:
             counts = {outcome: self.tally[(check, outcome)] for outcome in OUTCOMES}
             shown = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n or outcome in ("passed", "failed"))
             write(f"  {check:<15} {shown}")
+        self._write_parities(terminalreporter)
         self._write_gates(terminalreporter)
         self._write_budgets(terminalreporter)
         if self.not_timed:
@@ -89,6 +93,14 @@ class ConformanceReport:
                 terminalreporter.write_line(f"  {reason}", red=True)
         for message in self.run_state.ledger_updates:
             write(f"ledger: {message}")
+
+    def _write_parities(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """One line per model whose parity ran: which weights the reference carried, and the worst difference."""
+        for model, parity in sorted(self.parities.items()):
+            why = " (no weights file)" if parity["parity"] == "graph weights" else ""
+            terminalreporter.write_line(
+                f"parity: {model} {parity['parity']}{why}, max-abs-diff {parity['max_abs_diff']:.3g}"
+            )
 
     def _write_gates(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.gates:

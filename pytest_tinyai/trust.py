@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import numpy as np
 import onnx
 from onnx.external_data_helper import uses_external_data
 
 from pytest_tinyai.bounded_read import MIB, Refused, byte_size, file_kind, read_regular, reason
-from pytest_tinyai.findings import printable
+from pytest_tinyai.findings import first_line, printable
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.options import DEFAULT_MAX_PIXELS
 from pytest_tinyai.registry import Entry, sidecar_schema_errors
@@ -31,6 +32,7 @@ class Limits:
     max_onnx_bytes: int = 50 * MIB
     max_external_data_bytes: int = 50 * MIB
     max_sidecar_bytes: int = 1 * MIB
+    max_weights_bytes: int = 50 * MIB
     max_pixels: int = DEFAULT_MAX_PIXELS
     sidecar_fields: Mapping[str, Any] = field(default_factory=dict)  # top-level keys plugins add to the schema
 
@@ -43,6 +45,7 @@ class Trust:
     onnx_path: Path | None = None
     proto: onnx.ModelProto | None = None
     sidecar: dict[str, Any] | None = None
+    weights: dict[str, np.ndarray] | None = None  # the sidecar's trained weights, parsed from the hashed bytes
 
 
 def sha256_of(path: Path) -> str:
@@ -128,6 +131,8 @@ def assess(entry: Entry, limits: Limits) -> Trust:
     _check_int8_sibling(entry, limits, trust.problems)
     _check_sigstore_bundle(entry, trust.problems)
     trust.sidecar = _load_sidecar(entry, limits, trust.problems)
+    if trust.sidecar is not None and "weights" in trust.sidecar:
+        trust.weights = _load_weights(entry, trust.sidecar["weights"], limits, trust.problems)
     return trust
 
 
@@ -246,3 +251,28 @@ def _load_sidecar(entry: Entry, limits: Limits, problems: list[str]) -> dict[str
         errors = pixel_cap_problems(sidecar["contract"], sidecar.get("latency"), limits.max_pixels)
     problems.extend(f"sidecar '{printable(relative)}' {line}" for line in errors)
     return sidecar if not errors else None
+
+
+def _load_weights(
+    entry: Entry, declared: dict[str, str], limits: Limits, problems: list[str]
+) -> dict[str, np.ndarray] | None:
+    """The sidecar's trained weights: confined, capped, read once, hashed, and parsed as safetensors from those
+    same bytes (safetensors holds raw tensors and a JSON header, so nothing is ever unpickled)."""
+    from safetensors.numpy import load
+
+    relative = declared["path"]
+    name = printable(relative)
+    try:
+        data = read_capped(confined(entry.folder, relative, "weights"), limits.max_weights_bytes, "weights")
+    except Untrusted as error:
+        problems.append(str(error))
+        return None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != declared["sha256"]:
+        problems.append(f"weights sha256 mismatch for '{name}': sidecar says {declared['sha256']}, file is {actual}")
+        return None
+    try:
+        return load(data)
+    except Exception as error:  # SafetensorError, or a dtype numpy lacks: whatever the bytes make it raise
+        problems.append(f"weights '{name}' is not a valid safetensors file: {first_line(error)}")
+        return None

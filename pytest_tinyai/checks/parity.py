@@ -1,7 +1,9 @@
-"""Parity check: the sidecar's PyTorch reference, carrying the graph's own weights, against ONNX Runtime.
+"""Parity check: the sidecar's PyTorch reference, with its trained weights or the graph's own, against ONNX Runtime.
 
-The reference is rebuilt in the graph's form (BatchNorm folded where the exporter folded it), its weights are
-imported by graph structure (pytest_tinyai.parity.structure), then both run on seeded random-normal inputs at
+With a weights file declared (sidecar ``weights``) the reference is built in training form and loaded strictly
+with the trained state dict, so any difference in a weight, a folded BatchNorm or an exported op shows. Without
+one, the reference is rebuilt in the graph's form (BatchNorm folded where the exporter folded it) and its weights
+are imported by graph structure (pytest_tinyai.parity.structure). Then both run on seeded random-normal inputs at
 contract shapes and on images of the eval fold, under every ORT opt level. The torch-dependent modules are
 imported inside the check, after require_torch, so the plugin itself loads without torch.
 """
@@ -12,7 +14,7 @@ import math
 from pathlib import Path
 
 from pytest_tinyai.context import CheckContext, FoldEscape
-from pytest_tinyai.findings import Finding, NotRun
+from pytest_tinyai.findings import CheckResult, Finding, NotRun
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.ort_sandbox import OPT_LEVELS
 from pytest_tinyai.parity import ParityError, require_torch
@@ -22,15 +24,15 @@ from pytest_tinyai.tensor_contract import Contract
 from pytest_tinyai.thresholds import parity_tolerance
 
 
-def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+def check_parity(model: ModelUnderTest, context: CheckContext) -> CheckResult:
     """One finding per output whose worst max-abs difference exceeds the tolerance (sidecar parity.tolerance,
-    default 1e-5), or one per reason the reference could not be built, imported or run."""
+    default 1e-5), or one per reason the reference could not be built, loaded or run. The record says which kind
+    of parity ran ("trained weights" or "graph weights") and the worst max-abs difference measured."""
     if model.sidecar.get("reference") is None:
-        return []
+        return CheckResult([])
     if model.contract is None:
-        return [
-            Finding(model.id, "parity", "the sidecar names a reference but declares no contract to draw shapes from")
-        ]
+        why = "the sidecar names a reference but declares no contract to draw shapes from"
+        return CheckResult([Finding(model.id, "parity", why)])
     spec = model.sidecar["reference"]
     if not within_roots(spec, context.reference_roots):
         roots = ", ".join(context.reference_roots) or "none configured"
@@ -41,13 +43,14 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     try:
         require_torch()
         from pytest_tinyai.parity.compare import measure
-        from pytest_tinyai.parity.prepare import prepared_reference
+        from pytest_tinyai.parity.prepare import parity_kind, prepared_reference
 
+        kind = parity_kind(model)
         reference = prepared_reference(model)
         cases = parity_cases(model, contract, context)
         measurements = measure(reference, contract, model.ort_session, cases, list(OPT_LEVELS))
     except ParityError as error:
-        return [Finding(model.id, "parity", problem) for problem in error.problems]
+        return CheckResult([Finding(model.id, "parity", problem) for problem in error.problems])
     findings = []
     for output in dict.fromkeys(measurement.output for measurement in measurements):
         mine = [measurement for measurement in measurements if measurement.output == output]
@@ -63,7 +66,8 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
                     f"{len(over)} of {len(mine)} comparisons over tolerance",
                 )
             )
-    return findings
+    worst = max((m.max_abs for m in measurements), key=lambda value: (math.isnan(value), value), default=0.0)
+    return CheckResult(findings, {"model": model.id, "parity": kind, "max_abs_diff": worst})
 
 
 def parity_cases(model: ModelUnderTest, contract: Contract, context: CheckContext) -> list[Case]:

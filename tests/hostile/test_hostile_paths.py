@@ -7,6 +7,7 @@ healthy model beside it passes.
 from __future__ import annotations
 
 import os
+import pickle
 import socket
 import threading
 from collections.abc import Iterator
@@ -14,8 +15,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import onnx
-from hostile_builders import assert_contained, external, run_hostile
-from plugin_builders import saliency_model, saliency_sidecar
+from hostile_builders import assert_contained, canary_code, external, run_hostile
+from plugin_builders import saliency_model, saliency_sidecar, sha256_bytes
 
 BAD_ONNX = "bad.onnx"
 GIVE_UP_SECONDS = 60
@@ -164,3 +165,46 @@ def test_an_over_long_fold_name_is_refused_before_any_gate_looks_for_it(pytester
     (hostile.folder / "folds").mkdir()
     run = run_hostile(pytester, hostile, "-m", "tinyai_registry or tinyai_gate")
     assert_contained(run, "bad", "$.gate.fold.name")
+
+
+# --- the trained weights a sidecar declares -------------------------------------------------------------------------
+
+
+def with_weights(model_id: str, path: str, data: bytes | None = None) -> dict:
+    """The default sidecar declaring the weights file `path`, with the digest of `data` (zeros when None)."""
+    digest = sha256_bytes(data) if data is not None else "0" * 64
+    return {**saliency_sidecar(model_id), "weights": {"path": path, "sha256": digest}}
+
+
+def test_a_weights_path_escaping_the_folder_is_refused(pytester, hostile):
+    (pytester.path / "outside.safetensors").write_bytes(b"not read")
+    hostile.add("bad", sidecar=with_weights("bad", "w/../../outside.safetensors"))
+    run = run_hostile(pytester, hostile)
+    assert_contained(run, "bad", "weights path 'w/../../outside.safetensors' escapes the registry folder")
+
+
+def test_a_fifo_as_the_weights_file_is_refused_without_being_opened(pytester, hostile):
+    hostile.add("bad", sidecar=with_weights("bad", "bad.safetensors"))
+    with fifo(hostile.folder / "bad.safetensors"):
+        run = run_hostile(pytester, hostile)
+    assert_contained(run, "bad", "weights 'bad.safetensors' is a FIFO, not a regular file")
+
+
+def test_a_pickle_as_the_weights_file_is_never_unpickled(pytester, hostile):
+    """A pickle whose loading would run code, with its true digest declared: refused as not safetensors, and the
+    canary proves nothing ran."""
+    payload = pickle.dumps(_RunsOnUnpickle(canary_code(pytester.path)))
+    (hostile.folder / "bad.safetensors").write_bytes(payload)
+    hostile.add("bad", sidecar=with_weights("bad", "bad.safetensors", payload))
+    run = run_hostile(pytester, hostile)
+    assert_contained(run, "bad", "weights 'bad.safetensors' is not a valid safetensors file")
+
+
+class _RunsOnUnpickle:
+    """An object whose unpickling executes `source`."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __reduce__(self):
+        return exec, (self.source,)

@@ -7,16 +7,20 @@ with bias, sigmoid); their factories are importable as ``parity_builders:<name>`
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import warnings
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import onnx
+import pytest
 import torch
 from PIL import Image
+from safetensors.torch import save_file
 from saliency_sidecar import saliency_sidecar, square_dims
 from torch import nn
 
@@ -26,6 +30,44 @@ from pytest_tinyai.trust import Limits
 
 OPSET = 17
 NOMINAL = 16
+
+# A reference module as a trainer would ship it, for pytester runs (written into the test's folder as refnet.py).
+REFERENCE_SOURCE = '''
+"""A reference module as a trainer would ship it."""
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU())
+        self.head = nn.Conv2d(4, 1, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.head(self.features(x)))
+
+
+class SkewedConv2d(nn.Conv2d):
+    """A Conv2d that computes with its weights shifted by 1e-3."""
+
+    def forward(self, x):
+        return self._conv_forward(x, self.weight + 1e-3, self.bias)
+
+
+class SkewedNet(Net):
+    def __init__(self):
+        super().__init__()
+        self.features[0] = SkewedConv2d(3, 4, 3, padding=1, bias=False)
+
+
+def net():
+    return Net()
+
+
+def skewed_net():
+    return SkewedNet()
+'''
 
 
 class ConvBnNet(nn.Module):
@@ -145,6 +187,28 @@ def write_registry(folder: Path, models: dict[str, tuple[onnx.ModelProto, dict[s
     path = folder / "registry.json"
     path.write_text(json.dumps({"schema_version": 1, "models": entries}, indent=2))
     return path
+
+
+def refnet(pytester: pytest.Pytester) -> ModuleType:
+    """REFERENCE_SOURCE written into pytester's directory as ``refnet.py``, put on sys.path and imported."""
+    pytester.makepyfile(refnet=REFERENCE_SOURCE)
+    pytester.syspathinsert()
+    return importlib.import_module("refnet")
+
+
+def run_parity(pytester: pytest.Pytester, models, *args: str) -> pytest.RunResult:
+    """The parity items (or the given ``-m``) of a registry of ``models`` in pytester's directory, refnet trusted."""
+    write_registry(pytester.path, models)
+    roots = "-o", "tinyai_reference_roots=refnet refnet_gone"
+    marker = args or ("-m", "tinyai_parity")
+    return pytester.runpytest("--tinyai-registry", "registry.json", "-p", "no:cacheprovider", *roots, *marker)
+
+
+def weights_file(folder: Path, stem: str, tensors: dict[str, torch.Tensor]) -> dict[str, str]:
+    """``<stem>.safetensors`` holding ``tensors`` in ``folder``, and the sidecar's ``weights`` block naming it."""
+    path = folder / f"{stem}.safetensors"
+    save_file({name: tensor.contiguous() for name, tensor in tensors.items()}, path)
+    return {"path": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def model_under_test(folder: Path, proto: onnx.ModelProto, document: dict[str, Any]) -> ModelUnderTest:

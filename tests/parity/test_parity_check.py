@@ -28,13 +28,13 @@ def net_proto():
 def test_exported_model_with_renamed_folded_weights_passes(tmp_path, net_proto, context):
     model = model_under_test(tmp_path, net_proto, sidecar("net", "parity_builders:conv_bn_net"))
 
-    assert check_parity(model, context) == []
+    assert check_parity(model, context).findings == []
 
 
 def test_model_without_a_reference_is_not_checked(tmp_path, net_proto, context):
     model = model_under_test(tmp_path, net_proto, sidecar("net", None))
 
-    assert check_parity(model, context) == []
+    assert check_parity(model, context).findings == []
 
 
 def test_reference_weight_off_by_1e_3_fails_with_the_numbers_and_the_worst_case(tmp_path, net_proto, context):
@@ -42,7 +42,7 @@ def test_reference_weight_off_by_1e_3_fails_with_the_numbers_and_the_worst_case(
     with torch.no_grad():
         prepared_reference(model).features[0].weight.add_(1e-3)
 
-    [finding] = check_parity(model, context)
+    [finding] = check_parity(model, context).findings
 
     assert finding.check == "parity"
     assert "output 'saliency_map': PyTorch vs onnxruntime max-abs-diff " in finding.message
@@ -59,14 +59,14 @@ def test_declared_tolerance_replaces_the_default(tmp_path, net_proto, context):
     with torch.no_grad():
         prepared_reference(model).features[0].weight.add_(1e-3)
 
-    assert check_parity(model, context) == []
+    assert check_parity(model, context).findings == []
 
 
 def test_graph_computing_another_function_with_the_same_weights_fails(tmp_path, context):
     nearest = export(trained_like(upsampling_net("nearest")))
     model = model_under_test(tmp_path, nearest, sidecar("net", "parity_builders:upsampling_net"))
 
-    [finding] = check_parity(model, context)
+    [finding] = check_parity(model, context).findings
 
     assert "max-abs-diff" in finding.message
 
@@ -74,7 +74,7 @@ def test_graph_computing_another_function_with_the_same_weights_fails(tmp_path, 
 def test_unimportable_reference_is_a_finding(tmp_path, net_proto, context):
     model = model_under_test(tmp_path, net_proto, sidecar("net", "no_such_pkg:net"))
 
-    [finding] = check_parity(model, context)
+    [finding] = check_parity(model, context).findings
 
     assert "reference 'no_such_pkg:net': cannot import module 'no_such_pkg'" in finding.message
 
@@ -83,7 +83,7 @@ def test_each_weight_that_does_not_map_is_a_finding_naming_node_module_and_shape
     wider = export(trained_like(ConvBnNet(channels=6)))
     model = model_under_test(tmp_path, wider, sidecar("net", "parity_builders:conv_bn_net"))
 
-    messages = [finding.message for finding in check_parity(model, context)]
+    messages = [finding.message for finding in check_parity(model, context).findings]
 
     assert messages == [
         "weight shapes do not map: graph node '/features/features.0/Conv' (Conv) -> module 'features.0' (Conv2d): "
@@ -107,7 +107,7 @@ def test_eval_fold_images_are_compared_at_valid_sizes_near_their_own(tmp_path, n
     assert {(case.feeds["input"].shape, case.dims["H"], case.dims["W"]) for case in images} == {
         ((1, 3, 16, 28), 16, 28)
     }
-    assert check_parity(model, context) == []
+    assert check_parity(model, context).findings == []
 
 
 def test_missing_eval_fold_leaves_the_random_inputs(tmp_path, net_proto, context):

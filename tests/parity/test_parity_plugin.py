@@ -2,65 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 from onnx import numpy_helper
-from parity_builders import export, sidecar, trained_like, write_registry
-
-REFERENCE_SOURCE = '''
-"""A reference module as a trainer would ship it."""
-import torch
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU())
-        self.head = nn.Conv2d(4, 1, 1)
-
-    def forward(self, x):
-        return torch.sigmoid(self.head(self.features(x)))
-
-
-class SkewedConv2d(nn.Conv2d):
-    """A Conv2d that computes with its weights shifted by 1e-3."""
-
-    def forward(self, x):
-        return self._conv_forward(x, self.weight + 1e-3, self.bias)
-
-
-class SkewedNet(Net):
-    def __init__(self):
-        super().__init__()
-        self.features[0] = SkewedConv2d(3, 4, 3, padding=1, bias=False)
-
-
-def net():
-    return Net()
-
-
-def skewed_net():
-    return SkewedNet()
-'''
+from parity_builders import export, refnet, run_parity, sidecar, trained_like
 
 
 @pytest.fixture
 def graph(pytester: pytest.Pytester):
     """The graph exported from the reference module written into pytester's directory (put on sys.path)."""
-    pytester.makepyfile(refnet=REFERENCE_SOURCE)
-    pytester.syspathinsert()
-    return export(trained_like(importlib.import_module("refnet").net()))
-
-
-def run_parity(pytester: pytest.Pytester, models) -> pytest.RunResult:
-    write_registry(pytester.path, models)
-    roots = "-o", "tinyai_reference_roots=refnet refnet_gone"
-    return pytester.runpytest(
-        "--tinyai-registry", "registry.json", "-p", "no:cacheprovider", *roots, "-m", "tinyai_parity"
-    )
+    return export(trained_like(refnet(pytester).net()))
 
 
 def test_reference_carrying_the_graphs_weights_passes(pytester, graph):

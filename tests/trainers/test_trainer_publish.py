@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 import trainers.saliency_student.register as register
 from pytest_tinyai.dataset import content_hash
@@ -40,6 +41,7 @@ def test_publish_writes_onnx_sidecar_metrics_and_a_matching_registry_entry(tmp_p
         f"{STEM}.json",
         f"{STEM}.metrics.json",
         f"{STEM}.onnx",
+        f"{STEM}.safetensors",
         f"{STEM}/test_data_set_0/input_0.pb",
         f"{STEM}/test_data_set_0/output_0.pb",
         "registry.json",
@@ -47,6 +49,23 @@ def test_publish_writes_onnx_sidecar_metrics_and_a_matching_registry_entry(tmp_p
     (entry,) = json.loads((tmp_path / "registry.json").read_text())["models"]
     assert entry["sha256"] == hashlib.sha256((tmp_path / f"{STEM}.onnx").read_bytes()).hexdigest()
     assert (entry["onnx"], entry["opset"], entry["license"], entry["smoke"]) == (f"{STEM}.onnx", 17, "Apache-2.0", True)
+
+
+def test_publish_writes_the_training_form_weights_and_records_them_in_the_sidecar(tmp_path):
+    (tmp_path / "models").mkdir()
+    publish(_artefact(), tmp_path / "models", tmp_path / "registry.json")
+    sidecar = json.loads((tmp_path / "models" / f"{STEM}.json").read_text())
+    weights = tmp_path / "models" / f"{STEM}.safetensors"
+    assert sidecar["weights"] == {
+        "path": f"models/{STEM}.safetensors",
+        "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+    }
+    tensors = load_file(weights)
+    assert {name: tensor.dtype for name, tensor in tensors.items()} == {
+        "conv.weight": torch.float32,
+        "conv.bias": torch.float32,
+    }
+    mobilesal_placeholder_v0().load_state_dict(tensors, strict=True)
 
 
 def test_registry_onnx_path_is_relative_to_the_registry_folder(tmp_path):

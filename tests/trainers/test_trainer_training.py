@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from pytest_tinyai.registry import schema_errors
+from pytest_tinyai.checks.parity import check_parity
+from pytest_tinyai.context import CheckContext
+from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.registry import load_registry, schema_errors
+from pytest_tinyai.trust import Limits
 from trainers.saliency_student.cli import main
 from trainers.saliency_student.export import export_onnx
 from trainers.saliency_student.loop import CHECKPOINT, train
@@ -61,6 +65,22 @@ def test_smoke_training_exports_checks_and_registers_the_student(tiny_dataset, t
     metrics = json.loads((registry.parent / "saliency_student_v2.metrics.json").read_text())
     assert [epoch["epoch"] for epoch in metrics["history"]] == [1, 2]
     assert metrics["provenance"]["dataset"]["content_sha256"] == training["dataset"]["content_sha256"]
+
+
+def test_smoke_training_publishes_weights_that_pass_trained_weight_parity(tiny_dataset, tmp_path):
+    registry = tmp_path / "registry.json"
+    main(
+        f"train --variant v1 --profile smoke --data {tiny_dataset} "
+        f"--registry {registry} --run-dir {tmp_path / 'run'} --no-progress".split()
+    )
+
+    sidecar = json.loads((tmp_path / "saliency_student_v1.json").read_text())
+    weights = tmp_path / "saliency_student_v1.safetensors"
+    assert sidecar["weights"] == {"path": weights.name, "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}
+    model = ModelUnderTest(load_registry(registry).entries[0], Limits())
+    result = check_parity(model, dataclasses.replace(CheckContext.defaults(), reference_roots=("trainers",)))
+    assert result.findings == []
+    assert result.record is not None and result.record["parity"] == "trained weights"
 
 
 def test_a_wrong_dataset_path_is_a_clear_error_before_any_training(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""Export a saliency module to ONNX and check it: PyTorch <-> ONNX Runtime parity and the graph's op facts.
+"""Export a saliency module to ONNX and check it: PyTorch <-> ONNX Runtime parity and the graph's op facts; save its
+trained weights (training form, BatchNorm not folded) as safetensors for the plugin's trained-weight parity.
 
 The TorchScript exporter (``dynamo=False``) is used on purpose: it writes opset 17 with the weights inline,
 and in eval mode with constant folding every BatchNorm folds into its convolution.
@@ -15,6 +16,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
+from safetensors.torch import save_file
 from torch import nn
 
 ONNX_OPSET = 17
@@ -52,6 +54,17 @@ def export_onnx(model: nn.Module, example_hw: tuple[int, int] = (64, 64)) -> onn
     drop_initializer_identities(proto.graph)
     onnx.checker.check_model(proto, full_check=True)
     return proto
+
+
+def save_weights(model: nn.Module, path: Path) -> None:
+    """Write ``model``'s training-form state dict (BatchNorm not folded) to ``path`` as safetensors: every tensor on
+    the CPU, contiguous, floating ones as float32 (never a pickle, so the gate never unpickles a pull request's file).
+    """
+    state = {
+        name: (tensor.float() if tensor.is_floating_point() else tensor).detach().cpu().contiguous()
+        for name, tensor in model.state_dict().items()
+    }
+    save_file(state, str(path))
 
 
 def drop_initializer_identities(graph: onnx.GraphProto) -> None:

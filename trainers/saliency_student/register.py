@@ -1,4 +1,4 @@
-"""Publish an exported model into the model folder: ONNX, sidecar, metrics JSON and registry entry.
+"""Publish an exported model into the model folder: ONNX, trained weights, sidecar, metrics JSON and registry entry.
 
 Everything is prepared and checked in a temporary folder first (export, parity, eval-fold score, sidecar
 and registry validation); only then are the files written, each atomically, the registry last. A failed
@@ -35,6 +35,7 @@ from trainers.saliency_student.export import (
     export_onnx,
     op_types,
     resize_attributes,
+    save_weights,
 )
 
 LICENSE = "Apache-2.0"
@@ -86,6 +87,7 @@ class Published:
     """What publish wrote: the paths, the sidecar, and what recording the golden set said."""
 
     onnx_path: Path
+    weights_path: Path
     sidecar_path: Path
     sidecar: dict[str, Any]
     golden: list[str] = field(default_factory=list)
@@ -98,9 +100,11 @@ def eval_fold_record(onnx_path: Path, fold_root: Path) -> dict[str, Any]:
     return {"name": fold_root.name, "content_sha256": content_hash(fold_root), "iou": score.value, "n": score.n}
 
 
-def build_sidecar(artefact: Artefact, training: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
-    """The sidecar document; the human-declared keys of ``existing`` are kept, and a gate's ``claimed``
-    follows the eval-fold IoU measured here when the gate pins that same fold."""
+def build_sidecar(
+    artefact: Artefact, training: dict[str, Any], existing: dict[str, Any], weights: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The sidecar document; the human-declared keys of ``existing`` are kept, a gate's ``claimed`` follows the
+    eval-fold IoU measured here when the gate pins that same fold, and ``weights`` (path, sha256) is recorded."""
     sidecar = {
         "name": artefact.stem,
         "kind": KIND,
@@ -112,6 +116,8 @@ def build_sidecar(artefact: Artefact, training: dict[str, Any], existing: dict[s
         "contract": artefact.contract,
         "training": training,
     }
+    if weights is not None:
+        sidecar["weights"] = weights
     sidecar.update({key: existing[key] for key in HUMAN_KEYS if key in existing})
     measured = training.get("eval_fold")
     gate = sidecar.get("gate")
@@ -130,16 +136,24 @@ def publish(
     eval_fold: Path | None = None,
     tolerance: float = PARITY_TOLERANCE,
 ) -> Published:
-    """Export, check and write ``artefact`` into ``model_dir`` and register it in ``registry_path``.
+    """Export, check and write ``artefact`` into ``model_dir`` (``<stem>.onnx``, ``<stem>.safetensors`` with the
+    trained weights, ``<stem>.json``) and register it in ``registry_path``.
 
     Raises ParityError, SidecarError or RegistryWriteError before anything in ``model_dir`` is touched.
     """
     model_dir, registry_path = Path(model_dir), Path(registry_path)
     onnx_path, sidecar_path = model_dir / f"{artefact.stem}.onnx", model_dir / f"{artefact.stem}.json"
+    weights_path = model_dir / f"{artefact.stem}.safetensors"
     with tempfile.TemporaryDirectory(prefix=f"{artefact.stem}-") as scratch:
         staged = Path(scratch) / onnx_path.name
         proto = export_onnx(artefact.model)
         onnx.save(proto, staged)
+        staged_weights = Path(scratch) / weights_path.name
+        save_weights(artefact.model, staged_weights)
+        weights = {
+            "path": Path(os.path.relpath(weights_path, registry_path.parent)).as_posix(),
+            "sha256": sha256_of(staged_weights),
+        }
         training = {
             **artefact.training,
             "pt_onnx_max_abs_diff": check_parity(artefact.model, staged, tolerance, PARITY_SIZES),
@@ -150,7 +164,7 @@ def publish(
         if eval_fold is not None:
             training["eval_fold"] = eval_fold_record(staged, Path(eval_fold))
         existing = json.loads(sidecar_path.read_text()) if sidecar_path.exists() else {}
-        sidecar = build_sidecar(artefact, training, existing)
+        sidecar = build_sidecar(artefact, training, existing, weights)
         relative_onnx = Path(os.path.relpath(onnx_path, registry_path.parent)).as_posix()
         entry = {
             "id": artefact.stem,
@@ -164,10 +178,11 @@ def publish(
         }
         registry = updated_registry(registry_path, entry)
         atomic_write_bytes(onnx_path, staged.read_bytes())
+        atomic_write_bytes(weights_path, staged_weights.read_bytes())
     atomic_write_bytes(sidecar_path, dump_json(sidecar))
     if artefact.metrics is not None:
         atomic_write_bytes(model_dir / f"{artefact.stem}.metrics.json", dump_json(artefact.metrics))
     write_registry(registry_path, registry)
     # the new model's golden set, re-recorded over the previous model's (said so in `golden`), tolerance kept
     recorded, refused = record_golden(registry_path, artefact.stem, force=True)
-    return Published(onnx_path, sidecar_path, sidecar, [*map(str, recorded), *refused])
+    return Published(onnx_path, weights_path, sidecar_path, sidecar, [*map(str, recorded), *refused])
