@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -145,9 +146,8 @@ def sidecar(content_sha256: str) -> dict:
     }
 
 
-def test_a_conftest_alone_adds_a_kind_a_metric_and_a_check_and_a_model_of_that_kind_is_gated(pytester):
-    pytester.makeconftest(CONFTEST)
-    folder = pytester.path / "models"
+def write_full_reference_registry(folder) -> Path:
+    """`fr` (the full-reference model, gated by plcc on its fold `quality`) alone in a registry at `folder`."""
     write_fold(folder / "folds" / "quality")
     data = full_reference_model().SerializeToString()
     (folder / "fr.onnx").write_bytes(data)
@@ -161,10 +161,16 @@ def test_a_conftest_alone_adds_a_kind_a_metric_and_a_check_and_a_model_of_that_k
         "license": "Apache-2.0",
     }
     (folder / "registry.json").write_text(json.dumps({"schema_version": 1, "models": [entry]}))
+    return folder / "registry.json"
+
+
+def test_a_conftest_alone_adds_a_kind_a_metric_and_a_check_and_a_model_of_that_kind_is_gated(pytester):
+    pytester.makeconftest(CONFTEST)
+    registry = write_full_reference_registry(pytester.path / "models")
     result = run_in_process(
         pytester,
         "--tinyai-registry",
-        str(folder / "registry.json"),
+        str(registry),
         "-m",
         "not tinyai_bench",
         "--tinyai-fuzz-examples",
@@ -188,21 +194,8 @@ def test_a_conftest_alone_adds_a_kind_a_metric_and_a_check_and_a_model_of_that_k
 
 
 def test_a_gate_naming_an_unregistered_metric_fails_naming_the_known_ones(pytester):
-    folder = pytester.path / "models"
-    write_fold(folder / "folds" / "quality")
-    data = full_reference_model().SerializeToString()
-    (folder / "fr.onnx").write_bytes(data)
-    (folder / "fr.json").write_text(json.dumps(sidecar(fold_hash(folder / "folds" / "quality"))))
-    entry = {
-        "id": "fr",
-        "kind": "fr",
-        "onnx": "fr.onnx",
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "opset": OPSET,
-        "license": "Apache-2.0",
-    }
-    (folder / "registry.json").write_text(json.dumps({"schema_version": 1, "models": [entry]}))
-    result = run_in_process(pytester, "--tinyai-registry", str(folder / "registry.json"), "-m", "tinyai_gate")
+    registry = write_full_reference_registry(pytester.path / "models")
+    result = run_in_process(pytester, "--tinyai-registry", str(registry), "-m", "tinyai_gate")
     result.stdout.fnmatch_lines(["*fr: metric 'plcc' is not a registered metric (mean_iou@0.5)*"])
 
 
