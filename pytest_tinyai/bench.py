@@ -15,7 +15,7 @@ import pytest
 from pytest_tinyai.findings import ConformanceFailure, NotChecked
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.nodes import ConfiguredHooks
-from pytest_tinyai.timing import resolution_feeds, resolution_label, time_once
+from pytest_tinyai.timing import resolution_label, time_once, timed_at
 
 WARMUP_ROUNDS = 3
 MIN_ROUNDS = 5  # a slow resolution (1080p: about 0.7 s a run) stays near TARGET_SECONDS instead of 15 runs
@@ -29,8 +29,7 @@ def bench_callable(model: Callable[[], ModelUnderTest], resolution: tuple[int, i
 
     def bench(benchmark: Any) -> None:
         under_test = model()
-        feeds = resolution_feeds(under_test, resolution, "bench")
-        ort_session = under_test.timing_session()
+        ort_session, feeds = timed_at(under_test, resolution, "bench")
         benchmark.group = resolution_label(resolution)
         benchmark.extra_info.update(
             {"model": under_test.id, "resolution": list(resolution), "threads": under_test.threads}

@@ -183,7 +183,7 @@ class CheckItem(TinyaiItem):
 
     def runtest(self) -> None:
         run_state = self.config.stash[run_state_key]
-        assert run_state.context is not None  # built with the session
+        assert run_state.context is not None  # built with the run state
         model = run_state.model(self.entry)
         try:
             result = as_result(self.check.run(model, run_state.context))

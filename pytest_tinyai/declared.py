@@ -19,9 +19,7 @@ from pytest_tinyai.trust import Limits, Untrusted, present, read_sidecar, sideca
 class Declared:
     sidecar: dict[str, Any] | None
     in_ledger: bool = False  # the ledger records a gate for this model
-    thresholds_recorded: bool = False  # the ledger records thresholds for this model
-    ledger_configured: bool = False
-    golden_recorded: bool = False  # the ledger records a golden tolerance for this model
+    ledger_thresholds: frozenset[str] | None = None  # the thresholds the ledger records for it; None: no ledger
 
     def declares(self, key: str) -> bool:
         return self.sidecar is None or key in self.sidecar
@@ -29,13 +27,23 @@ class Declared:
     def get(self, key: str) -> Any:
         return None if self.sidecar is None else self.sidecar.get(key)
 
+    @property
+    def ledger_configured(self) -> bool:
+        return self.ledger_thresholds is not None
+
+    @property
+    def thresholds_recorded(self) -> bool:
+        return bool(self.ledger_thresholds)
+
+    @property
+    def golden_recorded(self) -> bool:
+        return GOLDEN_TOLERANCE in (self.ledger_thresholds or ())
+
 
 def peek(entry: Entry, ledger: Ledger | None) -> Declared:
     recorded = {
         "in_ledger": ledger is not None and entry.id in ledger.gates,
-        "thresholds_recorded": ledger is not None and entry.id in ledger.thresholds,
-        "ledger_configured": ledger is not None,
-        "golden_recorded": ledger is not None and GOLDEN_TOLERANCE in ledger.thresholds.get(entry.id, {}),
+        "ledger_thresholds": None if ledger is None else frozenset(ledger.thresholds.get(entry.id, {})),
     }
     onnx = entry.raw.get("onnx")
     if not isinstance(onnx, str) or not onnx.endswith(".onnx"):

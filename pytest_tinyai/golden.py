@@ -27,7 +27,6 @@ import onnx
 from onnx import numpy_helper
 
 from pytest_tinyai.findings import printable
-from pytest_tinyai.thresholds import DEFAULT_GOLDEN_TOLERANCE
 from pytest_tinyai.trust import MIB, Untrusted, byte_size, confined, read_capped
 
 if TYPE_CHECKING:
@@ -54,10 +53,6 @@ class GoldenError(ValueError):
     """A golden set that cannot be trusted or read; one line."""
 
 
-def golden_tolerance(sidecar: dict[str, Any]) -> float:
-    return sidecar.get("golden", {}).get("tolerance", DEFAULT_GOLDEN_TOLERANCE)
-
-
 @dataclass(frozen=True)
 class StoredTensor:
     file: str
@@ -75,7 +70,7 @@ class StoredSet:
 
 def tensor_bytes(array: np.ndarray, name: str) -> bytes:
     """A serialised TensorProto, as onnx writes it (raw data, named)."""
-    return numpy_helper.from_array(np.ascontiguousarray(array), name).SerializeToString()
+    return numpy_helper.from_array(np.asarray(array), name).SerializeToString()  # a 0-d output stays 0-d
 
 
 def parse_tensor(data: bytes, what: str) -> tuple[str, np.ndarray]:

@@ -14,7 +14,7 @@ from typing import Any
 from pytest_tinyai.findings import ConformanceFailure, Finding
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.paired import CONFIDENCE, Decision, Sampler, affordable_looks, decide
-from pytest_tinyai.timing import resolution_feeds, resolution_label, time_once
+from pytest_tinyai.timing import resolution_label, time_once, timed_at
 
 CHECK = "latency_budget"
 WARMUP_PAIRS = 5
@@ -24,12 +24,11 @@ MAX_SECONDS = 60.0  # looks beyond this many seconds of pairs are dropped: a slo
 def measure_budget(model: ModelUnderTest, peers: dict[str, ModelUnderTest], budget: dict[str, Any]) -> Decision:
     """Time `model` against `budget['relative_to']` in interleaved pairs until the budget is decided or the cap."""
     resolution = (budget["resolution"][0], budget["resolution"][1])
-    mine = _timed_run(model, resolution)
     other = peers.get(budget["relative_to"])
     if other is None:
         message = f"latency budget relative to '{budget['relative_to']}', which is not in this registry"
         raise ConformanceFailure(CHECK, [Finding(model.id, CHECK, message)])
-    theirs = _timed_run(other, resolution)
+    mine, theirs = _timed_run(model, resolution), _timed_run(other, resolution)
     sample = interleaved(mine, theirs)
     warm_mine, warm_theirs = sample(WARMUP_PAIRS)
     seconds_per_pair = min(warm_mine) + min(warm_theirs)
@@ -37,8 +36,7 @@ def measure_budget(model: ModelUnderTest, peers: dict[str, ModelUnderTest], budg
 
 
 def _timed_run(model: ModelUnderTest, resolution: tuple[int, int]) -> Callable[[], float]:
-    feeds = resolution_feeds(model, resolution, CHECK)
-    ort_session = model.timing_session()
+    ort_session, feeds = timed_at(model, resolution, CHECK)
     return lambda: time_once(model.id, ort_session, feeds, resolution, CHECK)
 
 

@@ -2,7 +2,7 @@
 
 It is also the one gate for execution: a model is run only in the ORT sandbox, and only while its registry trust
 and its allowlist screening hold and no run of it has been killed. Latency timing alone gets an in-process session,
-and only after sandboxed runs of the same model at every shape it will be timed at have completed.
+and only at shapes the same model has already completed a sandboxed run at.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class ModelUnderTest:
         self.killed: str | None = None  # why a sandboxed run of this model was killed, once one was
         self._sessions: dict[str, GatedOrtSession] = {}
         self._timing_sessions: dict[str, ort.InferenceSession] = {}
+        self._probed: set[tuple[tuple[str, int], ...]] = set()  # dims already run in the sandbox before timing
 
     @property
     def id(self) -> str:
@@ -131,6 +132,12 @@ class ModelUnderTest:
         block = self.sidecar.get("contract")
         return None if block is None else Contract.from_sidecar(block)
 
+    @cached_property
+    def _model_bytes(self) -> bytes:
+        """The trusted model, serialised once from the parsed bytes (external data inlined): a file swapped after
+        the sha256 check is never run."""
+        return self.proto.SerializeToString()
+
     def ort_session(self, opt_level: str = "all") -> GatedOrtSession:
         """The model's ORT CPU session in the sandbox, pinned threads, built once per optimisation level.
 
@@ -138,10 +145,10 @@ class ModelUnderTest:
         """
         self.require_runnable()
         if opt_level not in self._sessions:
-            # from the trusted, already parsed bytes: a file swapped after the sha256 check is never run
-            model_bytes = self.proto.SerializeToString()
             try:
-                sandboxed = self.execution.sandbox.load(model_bytes, opt_level, self.threads, self.execution.timeout)
+                sandboxed = self.execution.sandbox.load(
+                    self._model_bytes, opt_level, self.threads, self.execution.timeout
+                )
             except OrtError as error:
                 raise NotChecked(self.id, f"onnxruntime cannot load the model: {error}") from error
             except SandboxKilled as killed:
@@ -149,37 +156,30 @@ class ModelUnderTest:
             self._sessions[opt_level] = GatedOrtSession(self, sandboxed)
         return self._sessions[opt_level]
 
-    def timing_session(self, opt_level: str = "all") -> ort.InferenceSession:
-        """An in-process ORT session for latency timing (a sandbox round trip would distort it).
+    def timing_session(self, dims: dict[str, int], opt_level: str = "all") -> ort.InferenceSession:
+        """An in-process ORT session for timing at `dims` (a sandbox round trip would distort latency).
 
-        Handed out only once sandboxed runs at the nominal shape and at every declared latency resolution have
-        completed, so a model that is pathological at the shapes it is timed at is stopped in the sandbox first.
+        Handed out only once a sandboxed run at those very dims has completed, so a model that is pathological at a
+        shape it is timed at is stopped in the sandbox first. A shape onnxruntime refuses is left to the timing item
+        to report, unless the refusal is the sandbox's memory cap; a run past the time limit is killed.
         """
-        if opt_level not in self._timing_sessions:
-            self._probe(opt_level)
-            self._timing_sessions[opt_level] = ort.InferenceSession(
-                self.proto.SerializeToString(),
-                session_options(opt_level, self.threads),
-                providers=["CPUExecutionProvider"],
-            )
-        return self._timing_sessions[opt_level]
-
-    def _probe(self, opt_level: str) -> None:
-        """Run every shape latency timing may run, in the sandbox. A shape onnxruntime refuses is left to the bench
-        item to report, unless the refusal is the sandbox's memory cap; a run past the time limit is killed."""
-        contract = self.contract
-        if contract is None:
-            raise NotRunnable(self.id, "not timed: no contract to run its shapes in the sandbox first")
-        resolutions = (self.sidecar.get("latency") or {}).get("resolutions", [])
-        for dims in [contract.nominal, *map(contract.at_resolution, resolutions)]:
-            if contract.shape_violations(dims):
-                continue  # never timed: the bench item refuses it
+        key = tuple(sorted(dims.items()))
+        if key not in self._probed:
+            contract = self.contract
+            if contract is None:
+                raise NotRunnable(self.id, "not timed: no contract to run its shapes in the sandbox first")
             try:
                 self.ort_session(opt_level).run(None, contract.make_inputs(dims))
             except OutOfMemory as error:
                 raise NotRunnable(self.id, f"not timed: {error}") from None
             except OrtError:
-                continue
+                pass
+            self._probed.add(key)
+        if opt_level not in self._timing_sessions:
+            self._timing_sessions[opt_level] = ort.InferenceSession(
+                self._model_bytes, session_options(opt_level, self.threads), providers=["CPUExecutionProvider"]
+            )
+        return self._timing_sessions[opt_level]
 
 
 class GatedOrtSession:

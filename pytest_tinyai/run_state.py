@@ -19,7 +19,7 @@ from pytest_tinyai.ort_sandbox import GIB, shared_sandbox
 from pytest_tinyai.parts import Parts
 from pytest_tinyai.registry import Entry, Registry, load_registry, sidecar_schema_errors
 from pytest_tinyai.specs import SpecError, load_allowlist, load_resize_contract
-from pytest_tinyai.thresholds import declared_thresholds
+from pytest_tinyai.thresholds import THRESHOLD_BLOCKS, declared_thresholds
 from pytest_tinyai.trust import MIB, Limits
 
 
@@ -60,10 +60,10 @@ class RunState:
             resize = load_resize_contract(_path(option.tinyai_resize_contract))
         except (SpecError, ValueError) as error:
             raise pytest.UsageError(f"pytest-tinyai: {error}") from None
-        session = cls(registries, limits, option.tinyai_threads, parts, ledger=ledger)
+        state = cls(registries, limits, option.tinyai_threads, parts, ledger=ledger)
         sandbox = shared_sandbox(int(option.tinyai_run_memory_gib * GIB))
-        session.execution = Execution(session.screen, sandbox, option.tinyai_run_timeout)
-        session.context = CheckContext(
+        state.execution = Execution(state.screen, sandbox, option.tinyai_run_timeout)
+        state.context = CheckContext(
             allowlist=allowlist,
             resize_contract=resize,
             fuzz_examples=option.tinyai_fuzz_examples,
@@ -72,11 +72,11 @@ class RunState:
             allow_missing_data=option.tinyai_allow_missing_data,
             reference_roots=tuple(config.getini("tinyai_reference_roots")),
             ledger=ledger,
-            peers=session.peers,
+            peers=state.peers,
             kinds=parts.kinds,
             metrics=parts.metrics,
         )
-        return session
+        return state
 
     def registry(self, path: Path) -> Registry:
         """A registry file, read and validated once per process."""
@@ -92,8 +92,8 @@ class RunState:
         return self.models[key]
 
     def screen(self, model: ModelUnderTest) -> list[Finding]:
-        """The allowlist check under this run's context: what admits a model to execution (none on a config error)."""
-        assert self.context is not None  # built with the session
+        """The allowlist check under this run's context: what admits a model to execution."""
+        assert self.context is not None  # built with the run state
         return check_allowlist(model, self.context)
 
     def peers(self, model: ModelUnderTest) -> dict[str, ModelUnderTest]:
@@ -116,7 +116,7 @@ class RunState:
                 if not sidecar:
                     continue
                 if sidecar_schema_errors(sidecar, self.limits.sidecar_fields):
-                    if {"gate", "reference", "latency", "golden"} & set(sidecar):
+                    if {"gate", *THRESHOLD_BLOCKS} & set(sidecar):
                         self.ledger_updates.append(f"{entry.id}: sidecar fails its schema; nothing recorded")
                     continue
                 if "gate" in sidecar and (message := self.ledger.update(entry.id, sidecar["gate"])):

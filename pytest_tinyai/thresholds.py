@@ -13,10 +13,15 @@ DEFAULT_PARITY_TOLERANCE = 1e-5
 PARITY_TOLERANCE = "parity tolerance"
 GOLDEN_TOLERANCE = "golden tolerance"  # pytest_tinyai.golden uses the same name
 DEFAULT_GOLDEN_TOLERANCE = 1e-5
+THRESHOLD_BLOCKS = ("reference", "latency", "golden")  # the sidecar blocks that declare or imply a threshold
 
 
 def parity_tolerance(sidecar: dict[str, Any]) -> float:
     return sidecar.get("parity", {}).get("tolerance", DEFAULT_PARITY_TOLERANCE)
+
+
+def golden_tolerance(sidecar: dict[str, Any]) -> float:
+    return sidecar.get("golden", {}).get("tolerance", DEFAULT_GOLDEN_TOLERANCE)
 
 
 def budget_key(budget: dict[str, Any]) -> str:
@@ -32,5 +37,5 @@ def declared_thresholds(sidecar: dict[str, Any]) -> dict[str, float]:
     for budget in sidecar.get("latency", {}).get("budgets", []):
         thresholds[budget_key(budget)] = budget["max_ratio"]
     if "golden" in sidecar:
-        thresholds[GOLDEN_TOLERANCE] = sidecar["golden"].get("tolerance", DEFAULT_GOLDEN_TOLERANCE)
+        thresholds[GOLDEN_TOLERANCE] = golden_tolerance(sidecar)
     return thresholds

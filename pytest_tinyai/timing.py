@@ -7,7 +7,7 @@ import time
 import numpy as np
 import onnxruntime as ort
 
-from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked
+from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, first_line
 from pytest_tinyai.model import ModelUnderTest
 
 
@@ -15,17 +15,20 @@ def resolution_label(resolution: tuple[int, int]) -> str:
     return f"{resolution[0]}x{resolution[1]}"
 
 
-def resolution_feeds(model: ModelUnderTest, resolution: tuple[int, int], check: str) -> dict[str, np.ndarray]:
-    """The contract's seeded inputs with its first two symbolic dims at (H, W); fails when the contract refuses it."""
+def timed_at(
+    model: ModelUnderTest, resolution: tuple[int, int], check: str
+) -> tuple[ort.InferenceSession, dict[str, np.ndarray]]:
+    """The model's timing session and the contract's seeded inputs with its first two symbolic dims at (H, W),
+    after a sandboxed run at those dims; fails when the contract refuses the resolution."""
     contract = model.contract
     if contract is None:
         raise NotChecked(model.id, "latency needs a contract to build inputs")
-    dims = {**contract.nominal, **dict(zip(contract.symbols[:2], resolution, strict=False))}
+    dims = contract.at_resolution(resolution)
     violations = contract.shape_violations(dims)
     if violations:
         label = resolution_label(resolution)
         raise ConformanceFailure(check, [Finding(model.id, check, f"resolution {label}: {v}") for v in violations])
-    return contract.make_inputs(dims)
+    return model.timing_session(dims), contract.make_inputs(dims)
 
 
 def time_once(
@@ -41,6 +44,5 @@ def time_once(
         ort_session.run(None, feeds)
         return time.perf_counter() - started
     except Exception as error:  # onnxruntime's own error types: the model cannot run this resolution
-        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        message = f"fails at {resolution_label(resolution)}: {text}"
+        message = f"fails at {resolution_label(resolution)}: {first_line(error)}"
         raise ConformanceFailure(check, [Finding(model_id, check, message)]) from None

@@ -113,12 +113,12 @@ def assess(entry: Entry, limits: Limits) -> Trust:
         return trust
     try:
         path = confined(entry.folder, onnx_rel, "ONNX")
+        if entry.problems:
+            return trust  # the path is confined, but a declaration that breaks the schema is trusted no further
         data = read_capped(path, limits.max_onnx_bytes, "ONNX")  # read once: the bytes hashed are parsed and run
     except Untrusted as error:
         trust.problems.append(str(error))
         return trust
-    if entry.problems:
-        return trust  # the path is confined, but a declaration that breaks the schema is trusted no further
     declared = entry.raw.get("sha256")
     actual = hashlib.sha256(data).hexdigest()
     if declared != actual:

@@ -18,6 +18,7 @@ from pytest_tinyai.context import CheckContext
 from pytest_tinyai.declared import Declared
 from pytest_tinyai.findings import CheckResult, Finding
 from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.thresholds import THRESHOLD_BLOCKS
 
 
 def _allowlist_verdict(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
@@ -49,7 +50,7 @@ def _golden(declared: Declared) -> bool:
 
 
 def _thresholded(declared: Declared) -> bool:
-    declares = declared.declares("reference") or declared.declares("latency") or declared.declares("golden")
+    declares = any(declared.declares(block) for block in THRESHOLD_BLOCKS)
     return declared.ledger_configured and (declares or declared.thresholds_recorded)
 
 

@@ -15,10 +15,10 @@ import onnxruntime as ort
 
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.findings import Finding, NotRunnable, first_line, printable
-from pytest_tinyai.golden import GoldenError, StoredSet, by_model_names, difference, golden_tolerance, read_set
+from pytest_tinyai.golden import GoldenError, StoredSet, by_model_names, difference, read_set
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.tensor_contract import Contract
-from pytest_tinyai.thresholds import GOLDEN_TOLERANCE
+from pytest_tinyai.thresholds import GOLDEN_TOLERANCE, golden_tolerance
 
 
 def check_golden(model: ModelUnderTest, context: CheckContext) -> list[Finding]:

@@ -176,6 +176,15 @@ def test_a_model_that_bombs_only_at_a_latency_resolution_is_stopped_in_the_sandb
     assert "capped at 1 GiB" in failure(run, "bench[square-160x160]")
 
 
+def test_a_peer_that_bombs_only_at_a_budget_resolution_is_stopped_in_the_sandbox_before_it_is_timed(pytester, hostile):
+    """The budget item times both models at its resolution, which neither declares among its own resolutions."""
+    budget = {"relative_to": "square", "resolution": [160, 160], "max_ratio": 2.0}
+    hostile.add("square", saliency_model(quadratic_bomb_middle()))
+    hostile.add("fast", sidecar=with_sidecar("fast", latency={"resolutions": [[32, 32]], "budgets": [budget]}))
+    run = run_hostile(pytester, hostile, "-m", "tinyai_bench", "-k", "latency_budget", "--tinyai-run-memory-gib", "1")
+    assert "capped at 1 GiB" in failure(run, "latency_budget[fast-160x160-vs-square]")
+
+
 @pytest.mark.parametrize("side", [4096, 4097])
 def test_the_pixel_cap_admits_exactly_4096_squared(pytester, hostile, side):
     contract = {**with_sidecar("edge")["contract"], "dims": square_dims(1, side)}
