@@ -123,10 +123,17 @@ class OrtSandbox:
         return session
 
     def request(
-        self, message: tuple[Any, ...], arrays: list[np.ndarray], timeout: float, what: str, where: str = ""
+        self,
+        message: tuple[Any, ...],
+        arrays: list[np.ndarray],
+        timeout: float,
+        what: str,
+        expected: tuple[str, ...],
+        where: str = "",
     ) -> tuple[str, Any]:
-        """Send a request (and its arrays), wait up to `timeout` s for the reply and return it, or raise what
-        went wrong: OrtError (onnxruntime failed), SandboxKilled (over time, or the sandbox process died)."""
+        """Send a request (and its arrays), wait up to `timeout` s for a reply of an `expected` status and return it,
+        or raise what went wrong: OrtError (onnxruntime failed), SandboxKilled (over time, the sandbox process died,
+        or it replied what this module's sandbox process never sends)."""
         conn = self._connection()
         try:
             conn.send(message)
@@ -141,12 +148,14 @@ class OrtSandbox:
             status, payload = json.loads(conn.recv_bytes(MAX_REPLY_BYTES))
             if status == "arrays":
                 payload = _receive_arrays(conn, payload, self.memory_bytes // REPLY_SHARE)
+            if status == "error" and not (isinstance(payload, list) and all(isinstance(part, str) for part in payload)):
+                raise TypeError(f"an error reply of {type(payload).__name__}")
+            if status not in (*expected, "error", "fatal"):
+                raise ValueError(f"a '{status}' reply")
         except (EOFError, OSError):
             raise self._died(what, where) from None
         except (ValueError, TypeError) as error:  # not what this module's sandbox process sends: trust it no more
-            self.shutdown(kill=True)
-            malformed = f"the onnxruntime sandbox process sent a malformed reply to the {what}{where}: {error}"
-            raise SandboxKilled(malformed) from None
+            raise self.malformed(what, where, error) from None
         if status == "error":
             kind, text = payload
             raise (OutOfMemory if kind == OutOfMemory.__name__ else ort_error_type(kind))(text)
@@ -154,6 +163,11 @@ class OrtSandbox:
             self.shutdown(kill=True)
             raise SandboxKilled(f"the onnxruntime sandbox process failed during the {what}{where}: {payload}")
         return status, payload
+
+    def malformed(self, what: str, where: str, error: Exception) -> SandboxKilled:
+        """Kill a sandbox process that replied what this module's sandbox process never sends, and say so."""
+        self.shutdown(kill=True)
+        return SandboxKilled(f"the onnxruntime sandbox process sent a malformed reply to the {what}{where}: {error}")
 
     def shutdown(self, kill: bool = False) -> None:
         """Stop the sandbox process (asking it to exit unless `kill`) and reap it; the next request starts another."""
@@ -223,9 +237,13 @@ class SandboxedOrtSession:
 
     def load(self) -> None:
         message = ("load", self._key, self._model_bytes, self._opt_level, self._threads)
-        _, (inputs, outputs) = self._sandbox.request(message, [], self._timeout, "load")
-        self._inputs = [TensorInfo(*info) for info in inputs]
-        self._outputs = [TensorInfo(*info) for info in outputs]
+        _, payload = self._sandbox.request(message, [], self._timeout, "load", ("loaded",))
+        try:
+            inputs, outputs = payload
+            self._inputs = [TensorInfo(*info) for info in inputs]
+            self._outputs = [TensorInfo(*info) for info in outputs]
+        except (ValueError, TypeError) as error:
+            raise self._sandbox.malformed("load", "", error) from None
 
     def get_inputs(self) -> list[TensorInfo]:
         return list(self._inputs)
@@ -239,7 +257,7 @@ class SandboxedOrtSession:
         where = f" at {_describe_feeds(feeds)}"
         for _ in range(2):  # a sandbox process that restarted or evicted the session gets it loaded again
             status, outputs = self._sandbox.request(
-                ("run", self._key, output_names, headers), arrays, self._timeout, "run", where
+                ("run", self._key, output_names, headers), arrays, self._timeout, "run", ("arrays", "unloaded"), where
             )
             if status != "unloaded":
                 return outputs

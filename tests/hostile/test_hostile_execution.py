@@ -124,13 +124,16 @@ def test_a_sandbox_process_that_dies_mid_run_fails_that_model_only(pytester, hos
         KILL_NEXT_RUN = []
         _request = ort_sandbox.OrtSandbox.request
 
-        def request(self, message, arrays, timeout, what, where=""):
+        def request(self, message, *args, **kwargs):
             if message[0] == "run" and KILL_NEXT_RUN:
                 KILL_NEXT_RUN.clear()
                 threading.Timer(0.2, os.kill, (self.pid, signal.SIGSEGV)).start()  # mid-run: the loop takes seconds
-            return _request(self, message, arrays, timeout, what, where)
+            return _request(self, message, *args, **kwargs)
 
         ort_sandbox.OrtSandbox.request = request
+
+        def pytest_unconfigure(config):
+            ort_sandbox.OrtSandbox.request = _request  # this process's later runs get the real one back
 
         def pytest_runtest_call(item):
             if item.name == "contract[busy]":
