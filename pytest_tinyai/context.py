@@ -21,6 +21,17 @@ class FoldEscape(ValueError):
     """A fold named by a sidecar resolves outside the registry folder."""
 
 
+def fold_root(folder: Path, data_dir: Path | None, fold_name: str) -> Path:
+    """Where a fold lives: `data_dir` (the user's own), else `folder/folds` (registry data, which must not lead
+    outside the registry folder: raises FoldEscape)."""
+    if data_dir is not None:
+        return data_dir / fold_name
+    path = folder / "folds" / fold_name
+    if path.exists() and not path.resolve().is_relative_to(folder.resolve()):
+        raise FoldEscape(f"fold '{fold_name}' leads outside the registry folder, to {path.resolve()}")
+    return path
+
+
 @dataclass
 class CheckContext:
     allowlist: Allowlist
@@ -49,10 +60,4 @@ class CheckContext:
         A fold in the registry folder is registry data: one that leads outside it (a `folds` link elsewhere)
         raises FoldEscape.
         """
-        if self.data_dir is not None:
-            return self.data_dir / fold_name
-        folder = model.entry.folder
-        path = folder / "folds" / fold_name
-        if path.exists() and not path.resolve().is_relative_to(folder.resolve()):
-            raise FoldEscape(f"fold '{fold_name}' leads outside the registry folder, to {path.resolve()}")
-        return path
+        return fold_root(model.entry.folder, self.data_dir, fold_name)

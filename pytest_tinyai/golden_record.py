@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from pytest_tinyai.context import FoldEscape, fold_root
 from pytest_tinyai.findings import NotChecked, printable
 from pytest_tinyai.golden import SET_PREFIX, tensor_bytes
 from pytest_tinyai.kinds import BUILTIN_KINDS, ModelKind
@@ -63,10 +64,10 @@ def recording_feeds(
     """Deterministic inputs and where they came from: a gated model's first fold image, else seeded random ones."""
     fold = model.sidecar.get("gate", {}).get("fold", {}).get("name")
     if fold is not None:
-        folder = model.entry.folder
-        root = (data_dir or folder / "folds") / fold
-        if data_dir is None and root.exists() and not root.resolve().is_relative_to(folder.resolve()):
-            raise RecordError(f"{model.id}: fold '{fold}' leads outside the registry folder")
+        try:
+            root = fold_root(model.entry.folder, data_dir, fold)
+        except FoldEscape as escape:
+            raise RecordError(f"{model.id}: {escape}") from None
         if root.is_dir():
             kind = kinds.get(contract.kind)
             if kind is None:
@@ -142,9 +143,10 @@ def record_model(
     problems = sidecar_schema_errors(updated, model.limits.sidecar_fields)
     if problems:
         raise RecordError(f"{model.id}: the sidecar would be invalid: {'; '.join(problems)}")
-    target.mkdir(parents=True, exist_ok=True)
-    if not target.resolve().is_relative_to(folder):
+    existing = next(path for path in (target, *target.parents) if path.exists())
+    if not existing.resolve().is_relative_to(folder):  # checked before any folder is made
         raise RecordError(f"{model.id}: '{relative}' leads outside the registry folder")
+    target.mkdir(parents=True, exist_ok=True)
     for stale in [*target.glob("input_*.pb"), *target.glob("output_*.pb")]:
         if stale.name not in files:
             stale.unlink()

@@ -10,6 +10,7 @@ import pytest
 
 from pytest_tinyai import properties as keys
 from pytest_tinyai.paired import CONFIDENCE
+from pytest_tinyai.parity import GRAPH
 from pytest_tinyai.run_state import RunState
 
 CHECK_ORDER = (
@@ -97,7 +98,7 @@ class ConformanceReport:
     def _write_parities(self, terminalreporter: pytest.TerminalReporter) -> None:
         """One line per model whose parity ran: which weights the reference carried, and the worst difference."""
         for model, parity in sorted(self.parities.items()):
-            why = " (no weights file)" if parity["parity"] == "graph weights" else ""
+            why = " (no weights file)" if parity["parity"] == GRAPH else ""
             terminalreporter.write_line(
                 f"parity: {model} {parity['parity']}{why}, max-abs-diff {parity['max_abs_diff']:.3g}"
             )

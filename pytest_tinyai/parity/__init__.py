@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import importlib
 
+TRAINED = "trained weights"  # parity with the sidecar's weights file, loaded into the training-form reference
+GRAPH = "graph weights"  # parity with the weights imported from the graph itself (no weights file)
+
 
 class ParityError(Exception):
     """The reference cannot be built, folded, imported or run; each problem says exactly what and where."""

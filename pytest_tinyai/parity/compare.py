@@ -10,6 +10,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from pytest_tinyai.findings import first_line
 from pytest_tinyai.parity import ParityError
 from pytest_tinyai.parity.cases import Case
 from pytest_tinyai.tensor_contract import Contract
@@ -56,8 +57,7 @@ def measure(
                 actual = session.run(names, case.feeds)
             except Exception as error:  # onnxruntime's error types are not importable in a stable way
                 raise ParityError(
-                    f"onnxruntime (opt level '{level}') fails on {case.source} at {case.dims_text}: "
-                    f"{str(error).strip().splitlines()[0]}"
+                    f"onnxruntime (opt level '{level}') fails on {case.source} at {case.dims_text}: {first_line(error)}"
                 ) from error
             if len(actual) != len(expected):
                 raise ParityError(f"the graph has {len(actual)} outputs, the reference returns {len(expected)}")

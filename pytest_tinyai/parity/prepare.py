@@ -15,14 +15,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from pytest_tinyai.findings import printable
+from pytest_tinyai.findings import first_line, printable
 from pytest_tinyai.model import ModelUnderTest
-from pytest_tinyai.parity import ParityError
+from pytest_tinyai.parity import GRAPH, TRAINED, ParityError
 from pytest_tinyai.parity.reference import load_reference
 from pytest_tinyai.parity.structure import import_weights
 
-TRAINED = "trained weights"
-GRAPH = "graph weights"
 SHOWN_NAMES = 8
 
 _PREPARED: dict[tuple[Path, str, str], nn.Module] = {}
@@ -79,7 +77,7 @@ def load_trained_weights(reference: nn.Module, tensors: dict[str, np.ndarray], f
     try:
         reference.load_state_dict(state, strict=True)
     except RuntimeError as error:
-        raise ParityError(f"weights '{printable(file)}' do not load: {str(error).splitlines()[0]}") from error
+        raise ParityError(f"weights '{printable(file)}' do not load: {first_line(error)}") from error
     reference.float().eval().requires_grad_(False)
 
 
