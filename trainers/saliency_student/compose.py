@@ -11,6 +11,7 @@ the accumulated alpha of the cut-outs >= 0.5 (as the corpus builder's masks: alp
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,28 +42,24 @@ class Compositor:
         self.objects = objects
         self.backgrounds = backgrounds
         self.device = objects.textures[0].device
+        # (N, 2) and (M, 2) (width, height), for draw_scenes: read back from the device once, not every batch
+        self.object_sizes: np.ndarray = objects.sizes.cpu().numpy()
+        self.background_sizes: np.ndarray = backgrounds.sizes.cpu().numpy()
         shape = (1, 3, 1, 1)
         self.mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(shape)
         self.std = torch.tensor(IMAGENET_STD, device=self.device).view(shape)
 
     @classmethod
-    def from_pack(cls, root: str | Path, split: str, device: torch.device | str = "cpu") -> Compositor:
-        """The ``split`` ('train' or 'val') of the pack at ``root`` (files verified against the manifest)."""
+    def from_pack(
+        cls, root: str | Path, split: str, device: torch.device | str = "cpu", manifest: dict[str, Any] | None = None
+    ) -> Compositor:
+        """The ``split`` ('train' or 'val') of the pack at ``root``; its files are verified against the manifest
+        unless the caller gives the manifest it has already read and verified."""
         root = Path(root)
-        manifest = read_manifest(root)
+        manifest = manifest if manifest is not None else read_manifest(root)
         cutouts = [_premultiplied(load_pixels(root, e, "objects")) for e in entries(manifest, "objects", split)]
         photos = [_channels_first(load_pixels(root, e, "backgrounds")) for e in entries(manifest, "backgrounds", split)]
         return cls(Atlas.from_images(cutouts).to(device), Atlas.from_images(photos).to(device))
-
-    @property
-    def object_sizes(self) -> np.ndarray:
-        """(N, 2) (width, height) of the cut-outs, for :func:`~trainers.saliency_student.scene.draw_scenes`."""
-        return self.objects.sizes.cpu().numpy()
-
-    @property
-    def background_sizes(self) -> np.ndarray:
-        """(M, 2) (width, height) of the backgrounds."""
-        return self.backgrounds.sizes.cpu().numpy()
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return to_device(torch.from_numpy(array), self.device)

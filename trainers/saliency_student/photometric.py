@@ -17,11 +17,6 @@ LUMA = (0.299, 0.587, 0.114)
 BLUR_RADIUS = 3
 
 
-def _luma(rgb: torch.Tensor) -> torch.Tensor:
-    """(N, H*W) luma of (N, 3, H*W) RGB."""
-    return torch.einsum("c,nci->ni", torch.tensor(LUMA, device=rgb.device, dtype=rgb.dtype), rgb)
-
-
 def jitter_colour(rgb: torch.Tensor, factors: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Scale brightness, contrast and saturation of each item of ``rgb`` (N, 3, H, W) by ``factors`` (N, 3).
 
@@ -33,7 +28,7 @@ def jitter_colour(rgb: torch.Tensor, factors: torch.Tensor, alpha: torch.Tensor 
     luma = torch.tensor(LUMA, device=rgb.device, dtype=rgb.dtype)
     eye = torch.eye(3, device=rgb.device, dtype=rgb.dtype)
     matrix = brightness * contrast * (saturation * eye + (1 - saturation) * luma.expand(3, 3))
-    total = _luma(flat).sum(1).view(-1, 1, 1)
+    total = torch.einsum("c,nci->n", luma, flat).view(-1, 1, 1)
     if alpha is None:
         offset = (1 - contrast) * brightness * total / (height * width)
         return (torch.bmm(matrix, flat) + offset).clamp(0, 1).view_as(rgb)

@@ -119,14 +119,15 @@ def draw_scenes(
     """
     slots = min(config.max_objects, len(object_sizes))
     rows: dict[str, list] = {name: [] for name in Scenes.__dataclass_fields__}
+    weights = config.count_decay ** np.arange(slots)
+    count_odds = weights / weights.sum()
     for index in indices:
         rng = np.random.default_rng((seed, epoch, index))
         background = int(rng.integers(len(background_sizes)))
         rows["background"].append(background)
         rows["background_map"].append(_background(rng, config, background_sizes[background]))
         rows["background_colour"].append(_colour(rng, config.colour_jitter))
-        weights = config.count_decay ** np.arange(slots)
-        count = int(rng.choice(slots, p=weights / weights.sum())) + 1
+        count = int(rng.choice(slots, p=count_odds)) + 1
         chosen = rng.permutation(len(object_sizes))[:slots]
         rows["objects"].append(chosen)
         rows["object_map"].append([_object(rng, config, object_sizes[i]) for i in chosen])

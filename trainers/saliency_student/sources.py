@@ -63,8 +63,9 @@ class PackData:
     of its val split drawn as the eval fold is (:func:`~trainers.saliency_student.scene.eval_like`)."""
 
     def __init__(self, root: str | Path, recipe: Recipe, device: torch.device, rank: int, world_size: int) -> None:
-        self.train = Compositor.from_pack(root, "train", device)
-        self.val = Compositor.from_pack(root, "val", device)
+        manifest = read_manifest(root)  # every file verified once, for both splits
+        self.train = Compositor.from_pack(root, "train", device, manifest)
+        self.val = Compositor.from_pack(root, "val", device, manifest)
         self.scene, self.val_scene = SceneConfig(canvas=recipe.crop), eval_like(recipe.val_size)
         self.seed, self.rank = recipe.seed, rank
         self.batch_size, self.local_batch = recipe.batch_size, recipe.batch_size // world_size
