@@ -18,6 +18,7 @@ from pathlib import Path
 import onnxruntime as ort
 
 from pytest_tinyai.fold_eval import evaluate_fold, session_runner
+from pytest_tinyai.ort_sandbox import session_options
 from pytest_tinyai.registry import load_registry
 from pytest_tinyai.strict_json import JsonProblem, load_json_file
 from pytest_tinyai.trust import confined
@@ -45,9 +46,7 @@ def saliency_models(registry: Path) -> dict[str, Path]:
 
 def scores(onnx_path: Path, fold: Path, sizes: tuple[int, ...], threads: int) -> dict[int, float]:
     """Mean IoU@0.5 of one ONNX model on ``fold`` at each size x size."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(onnx_path), session_options("all", threads), providers=["CPUExecutionProvider"])
     return {size: evaluate_fold(session_runner(session), fold, (size, size)).value for size in sizes}
 
 

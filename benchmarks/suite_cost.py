@@ -16,7 +16,6 @@ Every pytest run is a fresh process started from the repository root with this c
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -35,6 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pytest_tinyai.dataset import find_samples, load_image, normalise  # noqa: E402
+from pytest_tinyai.gate.ledger import Ledger  # noqa: E402
+from pytest_tinyai.ort_sandbox import session_options  # noqa: E402
+from pytest_tinyai.thresholds import declared_thresholds  # noqa: E402
+from pytest_tinyai.trust import sha256_of  # noqa: E402
 
 THREADS = 1
 
@@ -93,11 +96,8 @@ def ort_floor(registry: Path) -> list[tuple[str, int, float]]:
         gate = _sidecar(registry, entry).get("gate")
         if not gate:
             continue
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = THREADS
-        options.inter_op_num_threads = 1
         session = ort.InferenceSession(
-            str(registry.parent / entry["onnx"]), options, providers=["CPUExecutionProvider"]
+            str(registry.parent / entry["onnx"]), session_options("all", THREADS), providers=["CPUExecutionProvider"]
         )
         name = session.get_inputs()[0].name
         images = [
@@ -137,21 +137,20 @@ def copies_registry(registry: Path, folder: Path, copies: int) -> Path:
     source = next(entry for entry in entries if _sidecar(registry, entry).get("status") == "production")
     sidecar = _sidecar(registry, source)
     gate = {key: value for key, value in sidecar["gate"].items() if key != "baseline"}
-    document = {key: value for key, value in sidecar.items() if key not in ("status", "role", "latency")}
-    models, ledger = [], {}
+    # golden sets and latency stay with the original: a copy's items are the static and dynamic checks
+    dropped = ("status", "role", "latency", "golden")
+    document = {key: value for key, value in sidecar.items() if key not in dropped}
+    models, ledger = [], Ledger(folder / "ledger.json")
     for index in range(copies):
         model_id = f"{source['id']}_copy{index}"
         shutil.copyfile(registry.parent / source["onnx"], folder / f"{model_id}.onnx")
-        (folder / f"{model_id}.json").write_text(json.dumps({**document, "name": model_id, "gate": gate}))
-        digest = hashlib.sha256((folder / f"{model_id}.onnx").read_bytes()).hexdigest()
+        copy = {**document, "name": model_id, "gate": gate}
+        (folder / f"{model_id}.json").write_text(json.dumps(copy))
+        digest = sha256_of(folder / f"{model_id}.onnx")
         models.append({**source, "id": model_id, "onnx": f"{model_id}.onnx", "sha256": digest})
-        ledger[model_id] = {
-            "metric": gate["metric"],
-            "fold": gate["fold"],
-            "floor": gate.get("floor"),
-            "baseline": None,
-        }
-    (folder / "ledger.json").write_text(json.dumps({"schema_version": 1, "gates": ledger}))
+        ledger.update(model_id, gate)
+        ledger.update_thresholds(model_id, declared_thresholds(copy))
+    ledger.save()
     path = folder / "registry.json"
     path.write_text(json.dumps({"schema_version": 1, "models": models}))
     return path
