@@ -101,9 +101,8 @@ def _input_problems(contract: Contract, feeds: dict[str, np.ndarray], model: Mod
                 problems.append(f"{shown} binds {dim}={size}, another input {dim}={bound[dim]}")
     if problems:
         return problems
-    for symbol, size in bound.items():
-        if symbol in contract.dims and (why := contract.dims[symbol].violation(size)):
-            problems.append(f"stored inputs break the contract: {symbol}={why}")
+    dims = {**contract.nominal, **bound}
+    problems = [f"stored inputs break the contract: {why}" for why in contract.shape_violations(dims)]
     pixels = math.prod(bound.values())
     if pixels > model.limits.max_pixels:
         problems.append(f"stored inputs are {pixels:,} pixels, over the cap of {model.limits.max_pixels:,}")
