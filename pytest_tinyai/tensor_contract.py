@@ -64,6 +64,16 @@ class TensorSpec:
     layout: str = "NCHW"
     normalisation: Normalisation = Normalisation()
 
+    def normalisation_problem(self) -> str | None:
+        """Why the declared normalisation cannot apply to this input's channels (mean and std give one value, or
+        one per channel), or None."""
+        channel_axis = 1 if self.layout == "NCHW" else len(self.shape) - 1
+        channels = self.shape[channel_axis] if len(self.shape) > channel_axis else None
+        for name, values in (("mean", self.normalisation.mean), ("std", self.normalisation.std)):
+            if len(values) != 1 and isinstance(channels, int) and len(values) != channels:
+                return f"'{self.name}' normalisation {name} has {len(values)} values for {channels} channels"
+        return None
+
     @property
     def spatial_axes(self) -> tuple[int, int]:
         """The (height, width) axes of an image input in its layout."""

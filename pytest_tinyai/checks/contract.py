@@ -57,6 +57,9 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
             findings.extend(
                 Finding(model.id, "contract", problem) for problem in _type_problems(spec, actual[spec.name])
             )
+    for spec in contract.inputs:
+        if (problem := spec.normalisation_problem()) is not None:
+            report(problem)
     refusal = model.run_refusal
     if refusal is not None:
         report(refusal)

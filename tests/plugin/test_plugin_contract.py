@@ -43,6 +43,16 @@ def test_fixed_256_where_the_contract_declares_h_dynamic_is_refused(registry, ru
     result.stdout.fnmatch_lines(lines("owl: 'input' axis 2 is fixed to 256, the contract declares dynamic H"))
 
 
+def test_a_normalisation_that_does_not_fit_the_channels_is_refused(registry, run_tinyai):
+    sidecar = with_sidecar("owl")
+    sidecar["contract"]["inputs"][0]["normalisation"] = {"mean": [0.5, 0.5], "std": [0.5, 0.5]}
+    registry.add("owl", sidecar=sidecar)
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    assert_only_failing(result, "owl", "contract")
+    result.stdout.fnmatch_lines(lines("owl: 'input' normalisation mean has 2 values for 3 channels"))
+
+
 def test_dynamic_channels_where_the_contract_declares_3_are_refused(registry, run_tinyai):
     registry.add("owl", saliency_model(input_shape=(1, "C", "H", "W")))
     result = run_tinyai(registry, "-m", "tinyai_contract")
