@@ -77,6 +77,13 @@ def walk(model: onnx.ModelProto) -> Iterator[NodeSite]:
             yield from _walk_subgraphs(attr, f"{name} default", 1, function_imports, name, ChainMap())
 
 
+def graph_io(proto: onnx.ModelProto) -> tuple[dict[str, onnx.ValueInfoProto], dict[str, onnx.ValueInfoProto]]:
+    """The graph's inputs (initializers excluded) and outputs by name, in graph order."""
+    initializers = {tensor.name for tensor in proto.graph.initializer}
+    inputs = {value.name: value for value in proto.graph.input if value.name not in initializers}
+    return inputs, {value.name: value for value in proto.graph.output}
+
+
 def top_graphs(model: onnx.ModelProto) -> list[tuple[str, onnx.GraphProto]]:
     """The main graph, then the graphs of its training information (initialization, algorithm), with their scopes."""
     training = [

@@ -4,17 +4,21 @@ A kind is looked up by the name a sidecar's contract declares (`contract.kind`, 
 plugins and conftests add kinds through the `pytest_tinyai_model_kinds` hook (see `hookspec`). Example: a
 full-reference quality model takes a reference and a distorted image and gives one score; its kind reads a
 fold of image pairs with their mean opinion scores, feeds both images, and hands the metric the score.
+
+Built in: `saliency_map` (one image in, a probability map out) and `fr_pair` (two inputs in, one score per item
+out; the kind a contract derived from such a graph takes, see `derived_contract`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from pytest_tinyai.dataset import Sample, content_hash, find_samples, load_image, load_mask
+from pytest_tinyai.derived_contract import FR_PAIR, per_item_score
 from pytest_tinyai.tensor_contract import DEFAULT_KIND, Contract
 
 
@@ -43,6 +47,9 @@ class ModelKind(Protocol):
         """What the metric compares with the truth, from the model's outputs by name."""
         ...
 
+    # Optional: `output_problems(outputs, contract, dims) -> list[str]`, what the kind requires of any run's
+    # outputs at `dims` beyond the contract's shapes (e.g. one score per item); the contract check's run asks it.
+
 
 class SaliencyMap:
     """One image in, one probability map of the same height and width out; folds in DUTS layout (Image/, Mask/)."""
@@ -67,4 +74,57 @@ class SaliencyMap:
         return produced.reshape(produced.shape[-2:])
 
 
-BUILTIN_KINDS: tuple[ModelKind, ...] = (SaliencyMap(),)
+class FullReferencePair:
+    """Two inputs (a reference and a distorted signal, or features and a side block) in, one score per item out:
+    an output of rank 0, [N] or [N, 1], N the batch the inputs carry.
+
+    A sample is a mapping from each input's name to its array (a batch of one, or one item the batch axis is added
+    to); its feeds are those arrays at the contract's dtypes and shapes, its prediction the score. The kind reads
+    no fold: no fold format is published for such models, so a gate on it is not evaluated (a plugin kind that reads
+    one, e.g. a subclass with `samples`, `content_hash` and `truth`, can gate it).
+    """
+
+    name = FR_PAIR
+
+    def samples(self, fold_root: Path) -> Sequence[Mapping[str, np.ndarray]]:
+        raise ValueError(f"the {self.name} kind reads no fold (register a kind that does to gate this model)")
+
+    def content_hash(self, fold_root: Path) -> str:
+        raise ValueError(f"the {self.name} kind reads no fold (register a kind that does to gate this model)")
+
+    def feeds(self, sample: Mapping[str, np.ndarray], contract: Contract) -> dict[str, np.ndarray]:
+        feeds = {}
+        for spec in contract.inputs:
+            array = np.asarray(sample[spec.name], dtype=spec.dtype)
+            if array.ndim == len(spec.shape) - 1:
+                array = array[np.newaxis]
+            if array.ndim != len(spec.shape) or any(
+                isinstance(dim, int) and dim != size for dim, size in zip(spec.shape, array.shape, strict=True)
+            ):
+                raise ValueError(f"'{spec.name}' sample of shape {list(array.shape)} is not {list(spec.shape)}")
+            feeds[spec.name] = np.ascontiguousarray(array)
+        return feeds
+
+    def truth(self, sample: Mapping[str, np.ndarray]) -> Any:
+        raise ValueError(f"the {self.name} kind reads no fold, so no sample carries a truth")
+
+    def prediction(self, outputs: dict[str, np.ndarray], contract: Contract) -> float:
+        """The first output's score of the first item."""
+        return float(np.asarray(outputs[contract.outputs[0].name]).reshape(-1)[0])
+
+    def output_problems(self, outputs: dict[str, np.ndarray], contract: Contract, dims: dict[str, int]) -> list[str]:
+        """Each declared output holds one score per item of the run's batch: shape [], [N] or [N, 1]."""
+        batch = {spec.concrete_shape(dims)[0] for spec in contract.inputs if spec.shape}
+        problems = []
+        for spec in contract.outputs:
+            shape = tuple(np.shape(outputs[spec.name]))
+            if not per_item_score(shape, batch or {1}):
+                sizes = "/".join(map(str, sorted(batch or {1})))
+                problems.append(
+                    f"'{spec.name}' has shape {list(shape)}: a {self.name} model gives one score per item "
+                    f"([], [N] or [N, 1], N={sizes})"
+                )
+        return problems
+
+
+BUILTIN_KINDS: tuple[ModelKind, ...] = (SaliencyMap(), FullReferencePair())

@@ -17,7 +17,9 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from pytest_tinyai.derived_contract import Derivation, derive_contract
 from pytest_tinyai.findings import Finding, NotChecked, NotRunnable
+from pytest_tinyai.graph import graph_io
 from pytest_tinyai.options import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_S
 from pytest_tinyai.ort_sandbox import (
     GIB,
@@ -131,6 +133,14 @@ class ModelUnderTest:
         """The sidecar's tensor contract, parsed once (None when the sidecar declares none)."""
         block = self.sidecar.get("contract")
         return None if block is None else Contract.from_sidecar(block)
+
+    @cached_property
+    def derivation(self) -> Derivation:
+        """The contract derived from the graph and the owner's fields (names, shapes, kind: the sidecar's, else the
+        registry entry's), computed once; what the contract check holds a model that declares none to."""
+        inputs, outputs = graph_io(self.proto)
+        owner = {"kind": self.entry.raw.get("kind"), **self.sidecar}
+        return derive_contract(list(inputs.values()), list(outputs.values()), owner)
 
     @cached_property
     def _model_bytes(self) -> bytes:

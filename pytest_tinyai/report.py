@@ -41,6 +41,7 @@ class ConformanceReport:
         self.not_run: list[str] = []
         self.budgets: list[dict[str, Any]] = []
         self.parities: dict[str, dict[str, Any]] = {}
+        self.derived: dict[str, dict[str, Any]] = {}
         self.not_timed = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -56,6 +57,8 @@ class ConformanceReport:
             self.gates[properties[keys.MODEL]] = properties[keys.result("gate")]
         if keys.result("parity") in properties:
             self.parities[properties[keys.MODEL]] = properties[keys.result("parity")]
+        if keys.result("contract") in properties:
+            self.derived[properties[keys.MODEL]] = properties[keys.result("contract")]
         if keys.result("latency_budget") in properties:
             self.budgets.append(properties[keys.result("latency_budget")])
         if report.skipped and not hasattr(report, "wasxfail"):
@@ -78,6 +81,7 @@ class ConformanceReport:
             counts = {outcome: self.tally[(check, outcome)] for outcome in OUTCOMES}
             shown = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n or outcome in ("passed", "failed"))
             write(f"  {check:<15} {shown}")
+        self._write_derived(terminalreporter)
         self._write_parities(terminalreporter)
         self._write_gates(terminalreporter)
         self._write_budgets(terminalreporter)
@@ -94,6 +98,18 @@ class ConformanceReport:
                 terminalreporter.write_line(f"  {reason}", red=True)
         for message in self.run_state.ledger_updates:
             write(f"ledger: {message}")
+
+    def _write_derived(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """One line per model held to the contract derived from its graph: a weaker claim than a declared one."""
+        if not self.derived:
+            return
+        terminalreporter.write_line(
+            "contracts derived from the graph (no tinyai.contract; names, types and dims, no range or normalisation):"
+        )
+        for model, record in sorted(self.derived.items()):
+            dims = ", ".join(f"{symbol}={value}" for symbol, value in record["nominal"].items()) or "its fixed dims"
+            ran = f"run at {dims}" if record["ran"] else "not run (see its failure)"
+            terminalreporter.write_line(f"  {model}: kind {record['kind'] or '-'}, {ran}")
 
     def _write_parities(self, terminalreporter: pytest.TerminalReporter) -> None:
         """One line per model whose parity ran: which weights the reference carried, and the worst difference."""

@@ -42,7 +42,8 @@ DEFAULT_KIND = "saliency_map"
 
 @dataclass(frozen=True)
 class Normalisation:
-    """How 8-bit pixels become the input: (pixel / scale - mean) / std, per channel. Undeclared means ImageNet's."""
+    """How 8-bit pixels become the input: (pixel / scale - mean) / std, per channel. Undeclared on an image means
+    ImageNet's."""
 
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
@@ -57,16 +58,23 @@ class Normalisation:
 
 @dataclass(frozen=True)
 class TensorSpec:
+    """One tensor of a contract. In a declared contract every dim is a size or a symbol, an undeclared layout means
+    NCHW, and an undeclared normalisation means ImageNet's on an image (rank 4, NCHW or NHWC) and none on any other
+    tensor (a feature vector is fed as it is). A derived contract (see `derived_contract`) declares no layout,
+    normalisation or range (None: nothing is invented), and an output dim the graph leaves open is None (any size)."""
+
     name: str
     dtype: str
-    shape: tuple[int | str, ...]
+    shape: tuple[int | str | None, ...]
     value_range: tuple[float, float] | None = None
-    layout: str = "NCHW"
-    normalisation: Normalisation = Normalisation()
+    layout: str | None = "NCHW"
+    normalisation: Normalisation | None = Normalisation()
 
     def normalisation_problem(self) -> str | None:
         """Why the declared normalisation cannot apply to this input's channels (mean and std give one value, or
         one per channel), or None."""
+        if self.normalisation is None:
+            return None
         channel_axis = 1 if self.layout == "NCHW" else len(self.shape) - 1
         channels = self.shape[channel_axis] if len(self.shape) > channel_axis else None
         for name, values in (("mean", self.normalisation.mean), ("std", self.normalisation.std)):
@@ -81,6 +89,8 @@ class TensorSpec:
 
     def image_feed(self, pixels: np.ndarray) -> np.ndarray:
         """One (H, W, C) uint8 image as this input declares it: normalised, in its layout, batch of one, its dtype."""
+        if self.normalisation is None or self.layout is None:
+            raise ValueError(f"'{self.name}' declares no layout or normalisation (it is no image): no image feed")
         if self.layout not in IMAGE_LAYOUTS:
             raise ValueError(f"'{self.name}' declares layout {self.layout}; images feed {' or '.join(IMAGE_LAYOUTS)}")
         normalised = self.normalisation.apply(pixels)
@@ -92,7 +102,22 @@ class TensorSpec:
         return helper.np_dtype_to_tensor_dtype(np.dtype(self.dtype))
 
     def concrete_shape(self, dims: dict[str, int]) -> tuple[int, ...]:
-        return tuple(dim if isinstance(dim, int) else dims[dim] for dim in self.shape)
+        """The shape at `dims`; every dim must be known (an input's always are)."""
+        shape = self.expected_shape(dims)
+        if None in shape:
+            raise ValueError(f"'{self.name}' has a dim of any size: it has no concrete shape")
+        return tuple(dim for dim in shape if dim is not None)
+
+    def expected_shape(self, dims: dict[str, int]) -> tuple[int | None, ...]:
+        """The shape at `dims`, None where any size is admitted (an output dim a derived contract leaves open)."""
+        return tuple(dims[dim] if isinstance(dim, str) else dim for dim in self.shape)
+
+    def admits_shape(self, actual: tuple[int, ...], dims: dict[str, int]) -> bool:
+        """Whether a produced shape is this tensor's at `dims` (an open dim admits any size)."""
+        expected = self.expected_shape(dims)
+        if len(actual) != len(expected):
+            return False
+        return all(size is None or size == produced for size, produced in zip(expected, actual, strict=True))
 
 
 @dataclass(frozen=True)
@@ -101,20 +126,24 @@ class Contract:
     outputs: tuple[TensorSpec, ...]
     dims: dict[str, DimRule]
     nominal: dict[str, int]
-    kind: str = DEFAULT_KIND  # the model kind: how fold samples become feeds and outputs become predictions
+    kind: str | None = DEFAULT_KIND  # the model kind: how fold samples become feeds and outputs become predictions
+    derived: bool = False  # derived from the graph and the owner's fields, not declared (see derived_contract)
 
     @classmethod
     def from_sidecar(cls, block: dict[str, Any]) -> Contract:
         def tensor(spec: dict[str, Any]) -> TensorSpec:
             value_range = tuple(spec["range"]) if "range" in spec else None
             declared = spec.get("normalisation")
-            normalisation = (
-                Normalisation(tuple(declared["mean"]), tuple(declared["std"]), declared.get("scale", 255.0))
-                if declared
-                else Normalisation()
-            )
             layout = spec.get("layout", "NCHW")
-            return TensorSpec(spec["name"], spec["dtype"], tuple(spec["shape"]), value_range, layout, normalisation)
+            shape = tuple(spec["shape"])
+            normalisation: Normalisation | None = None  # undeclared, on a tensor that is no image: none
+            if declared:
+                normalisation = Normalisation(
+                    tuple(declared["mean"]), tuple(declared["std"]), declared.get("scale", 255.0)
+                )
+            elif len(shape) == 4 and layout in IMAGE_LAYOUTS:
+                normalisation = Normalisation()  # undeclared on an image: ImageNet's
+            return TensorSpec(spec["name"], spec["dtype"], shape, value_range, layout, normalisation)
 
         dims = {
             name: DimRule(rule["min"], rule["max"], rule.get("multiple_of", 1))
@@ -147,6 +176,27 @@ class Contract:
                 problems.append(f"{symbol}={why}")
         return problems
 
+    def cap_problems(self, label: str, dims: dict[str, int], max_pixels: int) -> list[str]:
+        """Why running at `dims` is over the pixel cap (empty when it is not): a shape's pixels are the product of
+        its symbolic dims' values; besides, each input's values (its fixed dims included) are capped at
+        VALUES_PER_PIXEL per pixel of the cap."""
+        dims = {symbol: dims[symbol] for symbol in self.symbols if symbol in dims}
+        described = " ".join([label, *(f"{symbol}={value}" for symbol, value in dims.items())])
+        pixels = math.prod(dims.values())
+        if pixels > max_pixels:
+            return [f"{described} is {pixels:,} pixels, over the cap of {max_pixels:,} (--tinyai-max-pixels)"]
+        problems = []
+        for spec in self.inputs:
+            values = math.prod(
+                dim if isinstance(dim, int) else dims.get(dim, 1) for dim in spec.shape if dim is not None
+            )
+            if values > max_pixels * VALUES_PER_PIXEL:
+                problems.append(
+                    f"{described}: input '{spec.name}' {list(spec.shape)} holds {values:,} values, over "
+                    f"{VALUES_PER_PIXEL} per pixel of the cap ({max_pixels * VALUES_PER_PIXEL:,}, --tinyai-max-pixels)"
+                )
+        return problems
+
     def make_inputs(self, dims: dict[str, int], seed: int = 0) -> dict[str, np.ndarray]:
         """Seeded inputs: standard-normal floats, small non-negative integers, random booleans."""
         rng = np.random.default_rng(seed)
@@ -167,28 +217,11 @@ VALUES_PER_PIXEL = 16  # what an input may carry per pixel (batch x channels) be
 
 
 def pixel_cap_problems(block: dict[str, Any], latency: dict[str, Any] | None, max_pixels: int) -> list[str]:
-    """One line per shape the plugin would run that is over the pixel cap.
-
-    A shape's pixels are the product of its symbolic dims' values; besides, each input's values (its fixed dims
-    included) are capped at VALUES_PER_PIXEL per pixel of the cap.
-    """
+    """One line per shape the plugin would run that is over the pixel cap (see `Contract.cap_problems`)."""
     contract = Contract.from_sidecar(block)
     problems = []
     for label, dims in _planned_shapes(contract, latency or {}):
-        described = " ".join(f"{symbol}={value}" for symbol, value in dims.items())
-        pixels = math.prod(dims.values())
-        if pixels > max_pixels:
-            problems.append(
-                f"{label} {described} is {pixels:,} pixels, over the cap of {max_pixels:,} (--tinyai-max-pixels)"
-            )
-            continue
-        for spec in contract.inputs:
-            values = math.prod(dim if isinstance(dim, int) else dims.get(dim, 1) for dim in spec.shape)
-            if values > max_pixels * VALUES_PER_PIXEL:
-                problems.append(
-                    f"{label} {described}: input '{spec.name}' {list(spec.shape)} holds {values:,} values, over "
-                    f"{VALUES_PER_PIXEL} per pixel of the cap ({max_pixels * VALUES_PER_PIXEL:,}, --tinyai-max-pixels)"
-                )
+        problems.extend(contract.cap_problems(label, dims, max_pixels))
     return problems
 
 
@@ -200,4 +233,4 @@ def _planned_shapes(contract: Contract, latency: dict[str, Any]) -> list[tuple[s
     resolutions = [("latency resolution", pair) for pair in latency.get("resolutions", [])]
     resolutions += [("latency budget resolution", budget["resolution"]) for budget in latency.get("budgets", [])]
     shapes += [(label, contract.at_resolution(resolution)) for label, resolution in resolutions]
-    return [(label, {symbol: dims[symbol] for symbol in contract.symbols if symbol in dims}) for label, dims in shapes]
+    return shapes

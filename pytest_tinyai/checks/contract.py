@@ -1,4 +1,9 @@
-"""Contract check: graph I/O against the sidecar's declared tensors, the ONNX checker, and one run at nominal shape."""
+"""Contract check: graph I/O against the sidecar's declared tensors, the ONNX checker, and one run at nominal shape.
+
+A model whose sidecar declares no contract is held to the one derived from its graph and its owner's fields (see
+`derived_contract`): the owner's names and shapes against the graph, the checker, and one run at the derived shape.
+A derived contract with a symbolic dim that has no value is not run at a shape: the item is skipped, saying so,
+and the summary lists it with the other checks not run (a pass would claim a run that never happened)."""
 
 from __future__ import annotations
 
@@ -6,15 +11,12 @@ import numpy as np
 import onnx
 
 from pytest_tinyai.context import CheckContext
-from pytest_tinyai.findings import Finding, NotRunnable, first_line
+from pytest_tinyai.findings import CheckResult, Finding, NotRun, NotRunnable, first_line
+from pytest_tinyai.graph import graph_io
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.tensor_contract import Contract, TensorSpec
 
-
-def graph_io(proto: onnx.ModelProto) -> tuple[dict[str, onnx.ValueInfoProto], dict[str, onnx.ValueInfoProto]]:
-    initializers = {tensor.name for tensor in proto.graph.initializer}
-    inputs = {value.name: value for value in proto.graph.input if value.name not in initializers}
-    return inputs, {value.name: value for value in proto.graph.output}
+DERIVED = "derived"  # the record's `contract` for a model held to the contract derived from its graph
 
 
 def declared_names(sidecar: dict, direction: str) -> list[str] | None:
@@ -25,7 +27,7 @@ def declared_names(sidecar: dict, direction: str) -> list[str] | None:
     return None
 
 
-def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
+def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding] | CheckResult:
     proto = model.proto
     findings: list[Finding] = []
 
@@ -45,7 +47,7 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
 
     contract = model.contract
     if contract is None:
-        return findings
+        return _check_derived(model, context, findings)
     for direction, specs, actual in (("input", contract.inputs, inputs), ("output", contract.outputs, outputs)):
         undeclared = sorted(set(actual) - {spec.name for spec in specs})
         if undeclared:
@@ -64,8 +66,29 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
     if refusal is not None:
         report(refusal)
     elif not findings:
-        findings.extend(Finding(model.id, "contract", problem) for problem in _run_problems(model, contract))
+        problems = _run_problems(model, contract, context)
+        findings.extend(Finding(model.id, "contract", problem) for problem in problems)
     return findings
+
+
+def _check_derived(model: ModelUnderTest, context: CheckContext, findings: list[Finding]) -> CheckResult:
+    """The owner's shapes against the graph, then one run at the derived shape, or NotRun when it has none."""
+    derivation = model.derivation
+    contract = derivation.contract
+    findings = findings + [Finding(model.id, "contract", problem) for problem in derivation.problems]
+    refusal = model.run_refusal
+    ran = False
+    if refusal is not None:
+        findings.append(Finding(model.id, "contract", refusal))
+    elif not findings:
+        if derivation.not_run_reason is not None:
+            raise NotRun(model.id, "contract", f"graph names and checker pass, but {derivation.not_run_reason}")
+        problems = contract.cap_problems("derived shape", contract.nominal, model.limits.max_pixels)
+        if not problems:
+            problems, ran = _run_problems(model, contract, context), True
+        findings.extend(Finding(model.id, "contract", problem) for problem in problems)
+    record = {"contract": DERIVED, "kind": contract.kind, "nominal": dict(contract.nominal), "ran": ran}
+    return CheckResult(findings, record)
 
 
 def _type_problems(spec: TensorSpec, value: onnx.ValueInfoProto) -> list[str]:
@@ -89,36 +112,52 @@ def _type_problems(spec: TensorSpec, value: onnx.ValueInfoProto) -> list[str]:
     return problems
 
 
-def _run_problems(model: ModelUnderTest, contract: Contract) -> list[str]:
-    if not contract.nominal:
+def _run_problems(model: ModelUnderTest, contract: Contract, context: CheckContext) -> list[str]:
+    """One run at the contract's nominal shape: every output finite, of its shape, in its range, and what the model
+    kind requires of its outputs."""
+    if not contract.nominal and contract.symbols and not contract.derived:
         return ["the contract declares no nominal shape for the runtime check"]
     violations = contract.shape_violations(contract.nominal)
     if violations:
         return [f"nominal shape {contract.nominal} breaks the contract: {'; '.join(violations)}"]
+    feeds = contract.make_inputs(contract.nominal)
+    at = _described_shape(contract, feeds)
     session = model.ort_session()
     try:
-        results = session.run(None, contract.make_inputs(contract.nominal))
+        results = session.run(None, feeds)
     except NotRunnable:  # the run was killed: the model is not run again
         raise
     except Exception as error:  # onnxruntime's error types are not importable in a stable way
-        return [f"onnxruntime fails at the nominal shape {contract.nominal}: {first_line(error)}"]
+        where = at if contract.derived else f"the nominal shape {contract.nominal}"
+        return [f"onnxruntime fails at {where}: {first_line(error)}"]
     produced = dict(zip([output.name for output in session.get_outputs()], results, strict=True))
+    specs = {spec.name: spec for spec in contract.outputs}
+    source = "the graph" if contract.derived else "the contract"
     problems = []
-    for spec in contract.outputs:
-        value = produced[spec.name]
-        expected = spec.concrete_shape(contract.nominal)
-        if value.shape != expected:
-            problems.append(
-                f"'{spec.name}' has shape {list(value.shape)} at nominal, the contract says {list(expected)}"
-            )
+    for name, value in produced.items():
+        spec = specs.get(name)
+        if spec is not None and not spec.admits_shape(value.shape, contract.nominal):
+            expected = ["?" if size is None else size for size in spec.expected_shape(contract.nominal)]
+            problems.append(f"'{name}' has shape {list(value.shape)} at {at}, {source} says {expected}")
             continue
         if value.dtype.kind == "f" and not np.isfinite(value).all():
-            problems.append(f"'{spec.name}' has {int((~np.isfinite(value)).sum())} non-finite values at nominal")
-        elif spec.value_range is not None:
+            problems.append(f"'{name}' has {int((~np.isfinite(value)).sum())} non-finite values at {at}")
+        elif spec is not None and spec.value_range is not None:
             low, high = spec.value_range
             if value.min() < low or value.max() > high:
                 problems.append(
-                    f"'{spec.name}' values span [{value.min():.6g}, {value.max():.6g}], outside the declared "
+                    f"'{name}' values span [{value.min():.6g}, {value.max():.6g}], outside the declared "
                     f"range [{low}, {high}]"
                 )
+    kind = context.kinds.get(contract.kind) if contract.kind is not None else None
+    output_problems = getattr(kind, "output_problems", None)
+    if not problems and output_problems is not None:
+        problems.extend(output_problems(produced, contract, contract.nominal))
     return problems
+
+
+def _described_shape(contract: Contract, feeds: dict) -> str:
+    """'nominal' for a declared contract; the input shapes for a derived one (the graph chose them)."""
+    if not contract.derived:
+        return "nominal"
+    return "the derived shape " + ", ".join(f"'{name}' {list(feed.shape)}" for name, feed in feeds.items())

@@ -12,7 +12,7 @@ from execution_builders import (
     quadratic_bomb_middle,
     write_fold,
 )
-from hostile_builders import HEALTHY, HostileRun, assert_contained, hostile_registry, run_hostile
+from hostile_builders import HEALTHY, HostileRun, assert_contained, assert_declined, hostile_registry, run_hostile
 from plugin_builders import CORE_CHECKS, saliency_model, with_sidecar
 from saliency_sidecar import square_dims
 
@@ -103,6 +103,23 @@ def test_an_input_whose_fixed_dims_hold_a_bomb_fails_the_registry_check(pytester
     hostile.add("batch", sidecar=with_sidecar("batch", contract=contract))
     run = run_hostile(pytester, hostile, *select("fuzz"))
     assert_contained(run, "batch", "input 'input' [100000, 3, 'H', 'W'] holds 307,200,000 values, over 16 per pixel")
+
+
+def test_a_graph_without_a_contract_whose_fixed_dims_hold_a_bomb_is_not_run(pytester, hostile):
+    """A model that declares no contract is run at its graph's shape, held to the same cap as a declared one."""
+    model = saliency_model(input_shape=(1, 3, 100000, 100000))
+    hostile.add("fixed", model, sidecar=None, smoke=True)
+    run = run_hostile(pytester, hostile)
+    assert_contained(
+        run, "fixed", "derived shape: input 'input' [1, 3, 100000, 100000] holds 30,000,000,000 values, over 16"
+    )
+
+
+def test_a_graph_without_a_contract_cannot_dodge_its_run_with_an_open_dim(pytester, hostile):
+    """A symbolic dim that leaves a derived contract with no shape to run at is declined loudly, never passed."""
+    hostile.add("open", saliency_model(input_shape=(1, 3, "H", 8)), sidecar=None, smoke=True)
+    run = run_hostile(pytester, hostile)
+    assert_declined(run, "contract[open]", "symbolic dims H of 'input' have no nominal value")
 
 
 def test_an_op_of_a_custom_domain_that_onnxruntime_cannot_load_fails_in_one_line(pytester, hostile):
