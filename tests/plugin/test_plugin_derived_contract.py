@@ -89,7 +89,7 @@ def test_a_symbolic_dim_with_no_nominal_is_reported_not_run_never_passed(registr
         [helper.make_tensor_value_info("ref", FLOAT, image), helper.make_tensor_value_info("dist", FLOAT, image)],
         [helper.make_tensor_value_info("score", FLOAT, [])],
     )
-    registry.add("dists", model, sidecar=owner_sidecar(input_names=["ref", "dist"], output_name="score"))
+    registry.add("dists", model, sidecar=owner_sidecar(input_name="ref", output_name="score"))
     result = run_tinyai(registry)
     assert item_outcomes(result)["contract[dists]"] == "skipped"
     result.assert_outcomes(passed=4, skipped=1)
@@ -119,8 +119,7 @@ def test_a_declared_contract_replaces_the_derived_one_and_runs_at_its_nominal(re
         [helper.make_tensor_value_info(name, FLOAT, image["shape"]) for name in ("ref", "dist")],
         [helper.make_tensor_value_info("score", FLOAT, [])],
     )
-    sidecar = owner_sidecar(input_names=["ref", "dist"], output_name="score", contract=contract)
-    registry.add("dists", model, sidecar=sidecar)
+    registry.add("dists", model, sidecar=owner_sidecar(input_name="ref", output_name="score", contract=contract))
     result = run_tinyai(registry)
     result.assert_outcomes(passed=5)
     assert "contracts derived from the graph" not in result.stdout.str()
@@ -237,3 +236,12 @@ def test_a_smoke_model_without_a_sidecar_runs_at_its_graphs_fixed_shape(registry
     result = run_tinyai(registry)
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(lines("  half: kind -, run at its fixed dims"))
+
+
+def test_a_single_input_name_must_be_one_of_a_two_input_graphs_inputs(registry, run_tinyai):
+    """The runtime binds `input_name` by name; a two-input model binds the other by name too (upstream lpips_sq)."""
+    registry.add("fr", fr_model([mean_score()]), sidecar=owner_sidecar(input_name="reference", output_name="score"))
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    assert_only_failing(result, "fr", "contract")
+    result.stdout.fnmatch_lines(lines("fr: sidecar input names ['reference'] != graph inputs ['codec', 'features']"))
