@@ -169,7 +169,7 @@ def _external_contents(
             file = confined(folder, str(base / location), "external data")
             contents[location] = read_capped(file, cap, "external data")
         except Untrusted as error:
-            problems.append(str(error))
+            problems.append(f"{error} (named by '{printable(path.name)}')")
             continue
         total += len(contents[location])
         if total > cap:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pytest_tinyai.context import CheckContext
-from pytest_tinyai.findings import Finding
+from pytest_tinyai.findings import Finding, printable
 from pytest_tinyai.graph import DEFAULT_DOMAINS, default_opset, walk
 from pytest_tinyai.model import ModelUnderTest
 
@@ -18,12 +18,13 @@ def check_opset(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     graph_opset = default_opset(proto.opset_import)
     registry_opset = model.entry.raw.get("opset")
     sidecar_opset = model.sidecar.get("onnx_opset")
+    graph = f"graph default-domain opset_import {graph_opset} of '{printable(model.onnx_path.name)}'"
     if graph_opset is None:
-        report("the graph imports no default-domain (ai.onnx) opset")
+        report(f"the graph of '{printable(model.onnx_path.name)}' imports no default-domain (ai.onnx) opset")
     if registry_opset is not None and registry_opset != graph_opset:
-        report(f"registry opset {registry_opset} != graph default-domain opset_import {graph_opset}")
+        report(f"registry opset {registry_opset} != {graph}")
     if sidecar_opset is not None and sidecar_opset != graph_opset:
-        report(f"sidecar onnx_opset {sidecar_opset} != graph default-domain opset_import {graph_opset}")
+        report(f"sidecar onnx_opset {sidecar_opset} != {graph}")
     if registry_opset is not None and sidecar_opset is not None and registry_opset != sidecar_opset:
         report(f"registry opset {registry_opset} != sidecar onnx_opset {sidecar_opset}")
 

@@ -14,8 +14,8 @@ from plugin_builders import (
     with_sidecar,
 )
 
-GRAPH_17 = "graph default-domain opset_import 17"
-GRAPH_18 = "graph default-domain opset_import 18"
+GRAPH_17 = "graph default-domain opset_import 17 of 'owl.onnx'"
+GRAPH_18 = "graph default-domain opset_import 18 of 'owl.onnx'"
 
 
 @pytest.mark.parametrize(
@@ -85,4 +85,4 @@ def test_graph_without_a_default_domain_opset_import_is_refused(registry, run_ti
     registry.add("owl", model, sidecar=with_sidecar("owl", onnx_opset=None), drop=["opset"], smoke=True)
     result = run_tinyai(registry, "-m", "tinyai_opset")
     assert_clean_failure(result)
-    result.stdout.fnmatch_lines(lines("owl: the graph imports no default-domain (ai.onnx) opset"))
+    result.stdout.fnmatch_lines(lines("owl: the graph of 'owl.onnx' imports no default-domain (ai.onnx) opset"))

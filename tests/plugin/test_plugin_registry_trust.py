@@ -298,7 +298,7 @@ def test_missing_external_data_file_is_reported(registry, run_tinyai):
     registry.add("owl", _with_external_weights("owl.onnx.data"))
     result = run_tinyai(registry)
     assert_clean_failure(result)
-    result.stdout.fnmatch_lines(lines("owl: external data 'owl.onnx.data' does not exist"))
+    result.stdout.fnmatch_lines(lines("owl: external data 'owl.onnx.data' does not exist (named by 'owl.onnx')"))
 
 
 @pytest.mark.parametrize("sibling", [None, b"not the digest you declared"], ids=["missing", "digest-mismatch"])
