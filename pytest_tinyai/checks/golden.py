@@ -22,7 +22,7 @@ from pytest_tinyai.thresholds import GOLDEN_TOLERANCE, golden_tolerance
 
 
 def check_golden(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
-    block = model.sidecar.get("golden")
+    block = model.tinyai.get("golden")
     if block is None:
         recorded = context.ledger.thresholds.get(model.id, {}) if context.ledger is not None else {}
         if GOLDEN_TOLERANCE in recorded:
@@ -30,7 +30,7 @@ def check_golden(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
             why = f"the ledger records a {GOLDEN_TOLERANCE} of {value:g} but the sidecar declares no golden sets"
             return [Finding(model.id, "golden", why)]
         return []
-    tolerance = golden_tolerance(model.sidecar)
+    tolerance = golden_tolerance(model.tinyai)
     findings: list[Finding] = []
     for declared in block["sets"]:
         try:
