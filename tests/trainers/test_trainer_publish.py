@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 
 import pytest
 import torch
@@ -126,6 +127,19 @@ def test_a_gate_on_another_fold_keeps_its_claim(tmp_path, tiny_dataset):
     publish(_artefact(), tmp_path, tmp_path / "registry.json", eval_fold=tiny_dataset)
 
     assert json.loads(sidecar_path.read_text())["tinyai"]["gate"] == GATE
+
+
+def test_publishing_over_a_sidecar_with_our_blocks_at_the_top_level_refuses_and_touches_nothing(tmp_path):
+    publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    sidecar_path = tmp_path / f"{STEM}.json"
+    sidecar_path.write_text(json.dumps({**json.loads(sidecar_path.read_text()), "gate": GATE}))
+    before = _snapshot(tmp_path)
+    with pytest.raises(
+        register.SidecarError,
+        match=re.escape("declares 'gate' at the top level: pytest-tinyai's blocks belong under 'tinyai'"),
+    ):
+        publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    assert _snapshot(tmp_path) == before
 
 
 def test_publishing_records_a_golden_set_and_re_recording_says_so(tmp_path):
