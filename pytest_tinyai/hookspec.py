@@ -36,7 +36,7 @@ def pytest_tinyai_checks() -> list[Check]:
 
 
 def pytest_tinyai_model_kinds() -> list[ModelKind]:
-    """Model kinds, by the name a sidecar's `contract.kind` gives: how fold samples become feeds and outputs
+    """Model kinds, by the name a sidecar's `tinyai.contract.kind` gives: how fold samples become feeds and outputs
     become predictions (see `pytest_tinyai.kinds.ModelKind`). Example::
 
         class QualityPair:
@@ -53,7 +53,8 @@ def pytest_tinyai_model_kinds() -> list[ModelKind]:
 
 
 def pytest_tinyai_metrics() -> list[Metric]:
-    """Metrics a gate may name in `gate.metric`: `score(predictions, truths) -> float`, higher is better. Example::
+    """Metrics a gate may name in `tinyai.gate.metric`: `score(predictions, truths) -> float`, higher is better.
+    Example::
 
     import numpy as np
     from pytest_tinyai.metrics import Metric
