@@ -1,6 +1,6 @@
 """Golden check: the model, run in the sandbox on each stored set's inputs, reproduces the stored outputs.
 
-Each set the sidecar's `golden` block declares is read as registry data (see pytest_tinyai.golden), its inputs are
+Each set the sidecar's `tinyai.golden` declares is read as registry data (see pytest_tinyai.golden), its inputs are
 held to the contract and the pixel cap, the model runs on them, and every output is compared with the stored one
 within the declared tolerance (ratcheted by the ledger as "golden tolerance"). A failure names the set, the output,
 the max-abs difference and where it lies, and the onnxruntime version that recorded the set when it is not this one.
