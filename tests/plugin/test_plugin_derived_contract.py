@@ -119,7 +119,8 @@ def test_a_declared_contract_replaces_the_derived_one_and_runs_at_its_nominal(re
         [helper.make_tensor_value_info(name, FLOAT, image["shape"]) for name in ("ref", "dist")],
         [helper.make_tensor_value_info("score", FLOAT, [])],
     )
-    registry.add("dists", model, sidecar=owner_sidecar(input_name="ref", output_name="score", contract=contract))
+    sidecar = owner_sidecar(input_name="ref", output_name="score", tinyai={"contract": contract})
+    registry.add("dists", model, sidecar=sidecar)
     result = run_tinyai(registry)
     result.assert_outcomes(passed=5)
     assert "contracts derived from the graph" not in result.stdout.str()
@@ -175,7 +176,7 @@ def test_a_declared_fr_pair_contract_with_more_than_one_score_per_item_fails(reg
         ],
         [helper.make_tensor_value_info("score", FLOAT, [1, 8])],
     )
-    sidecar = {**FR_SIDECAR, "contract": contract}
+    sidecar = {**FR_SIDECAR, "tinyai": {"contract": contract}}
     registry.add("fr", model, sidecar=sidecar, kind="fr")
     result = run_tinyai(registry, "-m", "tinyai_contract")
     assert_clean_failure(result)
@@ -184,15 +185,7 @@ def test_a_declared_fr_pair_contract_with_more_than_one_score_per_item_fails(reg
     )
 
 
-OWNER_SHAPES = """
-def pytest_tinyai_sidecar_fields():
-    shape = {"type": "array", "items": {"type": "integer"}}
-    return {"input_shape": shape, "output_shape": shape}
-"""
-
-
-def test_an_owner_shape_that_contradicts_the_graph_fails_and_nothing_runs(pytester, registry, run_tinyai):
-    pytester.makeconftest(OWNER_SHAPES)
+def test_an_owner_shape_that_contradicts_the_graph_fails_and_nothing_runs(registry, run_tinyai):
     sidecar = owner_sidecar(input_name="features", input_shape=[-1, 7], output_name="score")
     model = graph_model(
         [mean_score_of("features")],
