@@ -119,15 +119,15 @@ def _graph_shape(value: onnx.ValueInfoProto) -> list[int | str] | None:
 
 def _owner_shape_target(
     owner: Mapping[str, Any], direction: str, values: Sequence[onnx.ValueInfoProto], problems: list[str]
-) -> tuple[int, list[int]] | None:
+) -> tuple[int, list[int | str]] | None:
     """(index of the tensor, its declared dims) for the owner's `<direction>_shape`: the tensor `<direction>_name`
     names, else the graph's only one. None when the owner gives no shape, or one that names no tensor (a problem)."""
     field = f"{direction}_shape"
     declared = owner.get(field)
     if declared is None:
         return None
-    if not isinstance(declared, list) or not all(type(dim) is int for dim in declared):
-        problems.append(f"sidecar {field} {declared!r} is not a list of integers")
+    if not isinstance(declared, list) or not all(type(dim) in (int, str) for dim in declared):
+        problems.append(f"sidecar {field} {declared!r} is not a list of sizes and names")
         return None
     names = [value.name for value in values]
     name = owner.get(f"{direction}_name")
@@ -140,10 +140,10 @@ def _owner_shape_target(
 
 
 def _bind_owner_shape(
-    direction: str, name: str, graph: list[int | str] | None, declared: list[int], nominal: dict[str, int]
+    direction: str, name: str, graph: list[int | str] | None, declared: list[int | str], nominal: dict[str, int]
 ) -> list[str]:
-    """Hold the owner's declared dims (a size, or a negative for any) to the graph's; a size the owner gives for a
-    dim the graph leaves symbolic binds that symbol. Returns the contradictions."""
+    """Hold the owner's declared dims (a size; a negative size or a name for any) to the graph's; a size the owner
+    gives for a dim the graph leaves symbolic binds that symbol. Returns the contradictions."""
     field = f"sidecar {direction}_shape {declared}"
     if graph is None:
         return []
@@ -151,7 +151,7 @@ def _bind_owner_shape(
         return [f"{field} has rank {len(declared)}, graph {direction} '{name}' has rank {len(graph)} ({graph})"]
     problems = []
     for axis, (actual, size) in enumerate(zip(graph, declared, strict=True)):
-        if size < 0:
+        if isinstance(size, str) or size < 0:
             continue
         if isinstance(actual, int) and actual != size:
             problems.append(f"{field}: axis {axis} is {size}, graph {direction} '{name}' has {actual}")

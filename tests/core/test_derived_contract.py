@@ -65,8 +65,9 @@ def test_the_owners_input_shape_binds_a_symbolic_dim_and_the_batch_size():
     assert derivation.not_run_reason is None and derivation.problems == ()
 
 
-def test_a_negative_owner_dim_means_any_size_and_agrees_with_a_symbol_or_a_size():
-    derivation = derive_contract([tensor("features", ["N", 6])], [tensor("vmaf", ["N"])], {"input_shape": [-1, -1]})
+@pytest.mark.parametrize("declared", [[-1, -1], ["batch", -1], ["N", "F"]])
+def test_a_negative_or_named_owner_dim_means_any_size_and_agrees_with_a_symbol_or_a_size(declared):
+    derivation = derive_contract([tensor("features", ["N", 6])], [tensor("vmaf", ["N"])], {"input_shape": declared})
     assert derivation.problems == () and derivation.contract.nominal == {"N": 1}
 
 
@@ -76,7 +77,8 @@ def test_a_negative_owner_dim_means_any_size_and_agrees_with_a_symbol_or_a_size(
         ({"input_shape": [-1, 7]}, "sidecar input_shape [-1, 7]: axis 1 is 7, graph input 'features' has 6"),
         ({"input_shape": [6]}, "sidecar input_shape [6] has rank 1, graph input 'features' has rank 2 (['N', 6])"),
         ({"output_shape": [-1, 1]}, "sidecar output_shape [-1, 1] has rank 2, graph output 'vmaf' has rank 1"),
-        ({"input_shape": "[-1, 6]"}, "sidecar input_shape '[-1, 6]' is not a list of integers"),
+        ({"input_shape": "[-1, 6]"}, "sidecar input_shape '[-1, 6]' is not a list of sizes and names"),
+        ({"input_shape": [-1, 6.0]}, "sidecar input_shape [-1, 6.0] is not a list of sizes and names"),
         ({"input_shape": [-1, 6], "input_name": "x"}, "sidecar input_shape [-1, 6] names no graph input"),
         ({"input_shape": [2, 6], "output_shape": [3]}, "sidecar output_shape [3]: axis 0 is 3, but 'N' is 2 elsewhere"),
     ],
