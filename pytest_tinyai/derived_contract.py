@@ -5,7 +5,8 @@ type and dims (a fixed size, or a symbol), the owner's `input_shape`/`output_sha
 leaves open, and a nominal value for each symbolic batch dim (axis 0 of an input: it runs at 1). It invents nothing:
 no layout, normalisation or value range, no dim rules (so nothing to fuzz), and an output dim the graph names with a
 symbol no input carries is left open (any size). A symbolic dim that is not a batch dim and that no owner field binds
-has no value: the model is not run at a shape until `tinyai.contract.nominal` is declared, and it says so.
+has no value: the model is not run at a shape until `tinyai.contract.nominal` gives it one (a contract block may
+declare its nominal values alone), and it says so.
 
 The model kind is derived too: two inputs and a score per item out (rank 0, [N] or [N, 1]) is FR_PAIR, unless the
 owner's `kind` says the model is not a full-reference one; any other model has no kind (it feeds no fold).
@@ -43,14 +44,25 @@ class Derivation:
 
 
 def derive_contract(
-    inputs: Sequence[onnx.ValueInfoProto], outputs: Sequence[onnx.ValueInfoProto], owner: Mapping[str, Any]
+    inputs: Sequence[onnx.ValueInfoProto],
+    outputs: Sequence[onnx.ValueInfoProto],
+    owner: Mapping[str, Any],
+    declared_nominal: Mapping[str, int] | None = None,
 ) -> Derivation:
     """The contract of a graph with these inputs (initializers excluded) and outputs, under the owner's fields
-    (`input_name`, `output_name`, `input_shape`, `output_shape`, `kind`; every other field is ignored)."""
+    (`input_name`, `output_name`, `input_shape`, `output_shape`, `kind`; every other field is ignored) and the values
+    `tinyai.contract.nominal` declares for its symbolic dims (`declared_nominal`), which come first."""
     problems: list[str] = []
     input_shapes = [_graph_shape(value) for value in inputs]
     output_shapes = [_graph_shape(value) for value in outputs]
-    nominal: dict[str, int] = {}
+    nominal: dict[str, int] = dict(declared_nominal or {})
+    input_symbols = [dim for shape in input_shapes for dim in shape or () if isinstance(dim, str)]
+    for symbol in nominal:
+        if symbol not in input_symbols:
+            known = ", ".join(dict.fromkeys(input_symbols)) or "none"
+            problems.append(
+                f"tinyai.contract.nominal names '{symbol}', no symbolic dim of the graph's inputs ({known})"
+            )
     for direction, values, shapes in (("input", inputs, input_shapes), ("output", outputs, output_shapes)):
         target = _owner_shape_target(owner, direction, values, problems)
         if target is not None:
@@ -59,7 +71,7 @@ def derive_contract(
     for shape in input_shapes:
         if shape and isinstance(shape[0], str):
             nominal.setdefault(shape[0], 1)  # a symbolic batch dim runs at 1, unless the owner gives its size
-    symbols_in = {dim for shape in input_shapes for dim in shape or () if isinstance(dim, str)}
+    symbols_in = set(input_symbols)
     specs_in = tuple(
         TensorSpec(value.name, _dtype(value), tuple(shape or ()), None, None, None)
         for value, shape in zip(inputs, input_shapes, strict=True)

@@ -34,7 +34,7 @@ from pytest_tinyai.ort_sandbox import (
 )
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.sidecar import namespace
-from pytest_tinyai.tensor_contract import Contract
+from pytest_tinyai.tensor_contract import Contract, declares_tensors
 from pytest_tinyai.trust import Limits, Trust, assess
 
 
@@ -136,17 +136,20 @@ class ModelUnderTest:
 
     @cached_property
     def contract(self) -> Contract | None:
-        """The namespace's tensor contract, parsed once (None when the sidecar declares none)."""
+        """The namespace's tensor contract, parsed once (None when the sidecar declares none, or only the nominal
+        values of the derived one)."""
         block = self.tinyai.get("contract")
-        return None if block is None else Contract.from_sidecar(block)
+        return None if block is None or not declares_tensors(block) else Contract.from_sidecar(block)
 
     @cached_property
     def derivation(self) -> Derivation:
         """The contract derived from the graph and the owner's fields (names, shapes, kind: the sidecar's, else the
-        registry entry's), computed once; what the contract check holds a model that declares none to."""
+        registry entry's) and the nominal values `tinyai.contract` may declare alone, computed once; what the contract
+        check holds a model that declares no tensors to."""
         inputs, outputs = graph_io(self.proto)
         owner = {"kind": self.entry.raw.get("kind"), **self.sidecar}
-        return derive_contract(list(inputs.values()), list(outputs.values()), owner)
+        declared = self.tinyai.get("contract") or {}
+        return derive_contract(list(inputs.values()), list(outputs.values()), owner, declared.get("nominal"))
 
     @cached_property
     def _model_bytes(self) -> bytes:

@@ -85,11 +85,13 @@ def misplaced_blocks(document: Any, fields: Mapping[str, Any] | None = None) -> 
 
 
 def _required(block_schema: Any) -> set[str]:
-    """The keys a block's schema requires of an object (following one `$ref` into `$defs`)."""
+    """The keys a block's schema requires of an object (following one `$ref` into `$defs`; a conditional schema's
+    `then` counts: a whole contract requires its inputs and outputs, though its nominal values alone are a block)."""
     if not isinstance(block_schema, dict):
         return set()
     reference = block_schema.get("$ref")
     if isinstance(reference, str) and reference.startswith("#/$defs/"):
         block_schema = json_schema(SCHEMA)["$defs"].get(reference.removeprefix("#/$defs/"), {})
-    required = block_schema.get("required", [])
-    return {key for key in required if isinstance(key, str)} if isinstance(required, list) else set()
+    then = block_schema.get("then")
+    required = [*block_schema.get("required", []), *(then.get("required", []) if isinstance(then, dict) else [])]
+    return {key for key in required if isinstance(key, str)}

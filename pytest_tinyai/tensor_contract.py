@@ -216,8 +216,17 @@ class Contract:
 VALUES_PER_PIXEL = 16  # what an input may carry per pixel (batch x channels) before its fixed dims count as a bomb
 
 
+def declares_tensors(block: dict[str, Any]) -> bool:
+    """Whether a contract block declares the tensors (a whole contract), not only the nominal values of the contract
+    derived from the graph (see `derived_contract`)."""
+    return "inputs" in block
+
+
 def pixel_cap_problems(block: dict[str, Any], latency: dict[str, Any] | None, max_pixels: int) -> list[str]:
-    """One line per shape the plugin would run that is over the pixel cap (see `Contract.cap_problems`)."""
+    """One line per shape the plugin would run that is over the pixel cap (see `Contract.cap_problems`); a block of
+    nominal values alone is capped where the derived contract is run."""
+    if not declares_tensors(block):
+        return []
     contract = Contract.from_sidecar(block)
     problems = []
     for label, dims in _planned_shapes(contract, latency or {}):

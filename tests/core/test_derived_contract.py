@@ -180,3 +180,29 @@ def test_a_declared_tensor_that_is_no_image_gets_no_invented_normalisation():
     features, image = contract.inputs
     assert features.normalisation is None and features.normalisation_problem() is None
     assert image.normalisation is not None and image.normalisation.mean == IMAGENET_MEAN
+
+
+def test_declared_nominal_values_give_the_symbolic_dims_their_values_first():
+    derivation = derive_contract(
+        [tensor("ref", ["N", 3, "H", "W"]), tensor("dist", ["N", 3, "H", "W"])],
+        [tensor("score", ["N"])],
+        {},
+        {"H": 16, "W": 24, "N": 2},
+    )
+    assert derivation.contract.nominal == {"H": 16, "W": 24, "N": 2}
+    assert derivation.not_run_reason is None and derivation.problems == ()
+
+
+def test_a_declared_nominal_value_for_no_symbolic_dim_of_the_graph_is_a_problem():
+    derivation = derive_contract([tensor("input", [1, 3, "H", "W"])], [tensor("map", [1, 1, "H", "W"])], {}, {"X": 8})
+    assert derivation.problems == ("tinyai.contract.nominal names 'X', no symbolic dim of the graph's inputs (H, W)",)
+
+
+def test_an_owner_shape_that_contradicts_a_declared_nominal_value_is_a_problem():
+    derivation = derive_contract(
+        [tensor("input", [1, 3, "H", "W"])],
+        [tensor("map", [1, 1, "H", "W"])],
+        {"input_shape": [1, 3, 224, -1]},
+        {"H": 8},
+    )
+    assert derivation.problems == ("sidecar input_shape [1, 3, 224, -1]: axis 2 is 224, but 'H' is 8 elsewhere",)

@@ -5,6 +5,7 @@ per item runs as the fr_pair kind."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 from plugin_builders import OPSET, assert_clean_failure, assert_only_failing, item_outcomes, lines
 
@@ -44,6 +45,19 @@ def owner_sidecar(**fields):
 FR_SIDECAR = owner_sidecar(input_names=["features", "codec"], output_name="score")
 
 
+def dists_model():
+    image = [1, 3, "H", "W"]
+    return graph_model(
+        [
+            helper.make_node("Sub", ["ref", "dist"], ["delta"], name="delta"),
+            helper.make_node("Mul", ["delta", "delta"], ["squared"], name="squared"),
+            helper.make_node("ReduceMean", ["squared"], ["score"], name="score", keepdims=0),
+        ],
+        [helper.make_tensor_value_info("ref", FLOAT, image), helper.make_tensor_value_info("dist", FLOAT, image)],
+        [helper.make_tensor_value_info("score", FLOAT, [])],
+    )
+
+
 def test_a_two_input_model_with_a_score_per_item_runs_as_fr_pair_and_passes(registry, run_tinyai):
     registry.add("fr", fr_model([mean_score()]), sidecar=FR_SIDECAR, kind="fr")
     result = run_tinyai(registry)
@@ -79,16 +93,7 @@ def test_a_derived_model_that_crashes_at_its_derived_shape_fails_in_one_line(reg
 
 
 def test_a_symbolic_dim_with_no_nominal_is_reported_not_run_never_passed(registry, run_tinyai):
-    image = [1, 3, "H", "W"]
-    model = graph_model(
-        [
-            helper.make_node("Sub", ["ref", "dist"], ["delta"], name="delta"),
-            helper.make_node("Mul", ["delta", "delta"], ["squared"], name="squared"),
-            helper.make_node("ReduceMean", ["squared"], ["score"], name="score", keepdims=0),
-        ],
-        [helper.make_tensor_value_info("ref", FLOAT, image), helper.make_tensor_value_info("dist", FLOAT, image)],
-        [helper.make_tensor_value_info("score", FLOAT, [])],
-    )
+    model = dists_model()
     registry.add("dists", model, sidecar=owner_sidecar(input_name="ref", output_name="score"))
     result = run_tinyai(registry)
     assert item_outcomes(result)["contract[dists]"] == "skipped"
@@ -238,3 +243,50 @@ def test_a_single_input_name_must_be_one_of_a_two_input_graphs_inputs(registry, 
     assert_clean_failure(result)
     assert_only_failing(result, "fr", "contract")
     result.stdout.fnmatch_lines(lines("fr: sidecar input names ['reference'] != graph inputs ['codec', 'features']"))
+
+
+def test_a_contract_declaring_only_its_nominal_values_runs_the_derived_contract_there(registry, run_tinyai):
+    sidecar = owner_sidecar(input_name="ref", output_name="score", tinyai={"contract": {"nominal": {"H": 8, "W": 6}}})
+    registry.add("dists", dists_model(), sidecar=sidecar)
+    result = run_tinyai(registry)
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(lines("  dists: kind fr_pair, run at H=8, W=6"))
+
+
+def test_a_nominal_value_for_no_symbolic_dim_fails_naming_the_graphs_dims(registry, run_tinyai):
+    sidecar = owner_sidecar(input_name="ref", output_name="score", tinyai={"contract": {"nominal": {"h": 8, "W": 6}}})
+    registry.add("dists", dists_model(), sidecar=sidecar)
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    assert_only_failing(result, "dists", "contract")
+    result.stdout.fnmatch_lines(
+        lines("dists: tinyai.contract.nominal names 'h', no symbolic dim of the graph's inputs (H, W)")
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "missing"),
+    [
+        ({"kind": "fr_pair", "nominal": {"H": 8}}, "inputs"),
+        ({"dims": {"H": {"min": 1, "max": 8}}}, "inputs"),
+        ({}, "nominal"),
+    ],
+)
+def test_a_contract_is_whole_or_its_nominal_values_alone(registry, run_tinyai, block, missing):
+    sidecar = owner_sidecar(input_name="ref", output_name="score", tinyai={"contract": block})
+    registry.add("dists", dists_model(), sidecar=sidecar)
+    result = run_tinyai(registry, "-m", "tinyai_registry")
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines([f"*dists: sidecar 'dists.json' *'{missing}' is a required property*"])
+
+
+def test_declared_nominal_values_over_the_pixel_cap_are_not_run(registry, run_tinyai):
+    nominal = {"H": 28000, "W": 28000}
+    sidecar = owner_sidecar(input_name="ref", output_name="score", tinyai={"contract": {"nominal": nominal}})
+    registry.add("dists", dists_model(), sidecar=sidecar)
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    assert_only_failing(result, "dists", "contract")
+    result.stdout.fnmatch_lines(
+        lines("dists: derived shape H=28000 W=28000 is 784,000,000 pixels, over the cap of 16,777,216")
+    )
