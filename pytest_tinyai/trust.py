@@ -22,6 +22,8 @@ from pytest_tinyai.registry import Entry, sidecar_schema_errors
 from pytest_tinyai.strict_json import JsonProblem, parse_json
 from pytest_tinyai.tensor_contract import pixel_cap_problems
 
+QUANTISED_MODES = ("static", "dynamic", "qat")  # the runtime loads `<stem>.int8.onnx` instead of the ONNX
+
 
 class Untrusted(Exception):
     """A file that fails confinement, size or digest rules."""
@@ -44,6 +46,8 @@ class Trust:
     problems: list[str] = field(default_factory=list)
     onnx_path: Path | None = None
     proto: onnx.ModelProto | None = None
+    int8_file: str | None = None  # the int8 sibling's file name, when the entry's quant_mode makes the runtime load it
+    int8_proto: onnx.ModelProto | None = None
     sidecar: dict[str, Any] | None = None
     weights: dict[str, np.ndarray] | None = None  # the sidecar's trained weights, parsed from the hashed bytes
 
@@ -128,7 +132,9 @@ def assess(entry: Entry, limits: Limits) -> Trust:
         return trust
     trust.onnx_path = path
     trust.proto = _load_proto(data, path, entry.folder, limits, trust.problems)
-    _check_int8_sibling(entry, limits, trust.problems)
+    trust.int8_proto = _load_int8_sibling(entry, limits, trust.problems)
+    if trust.int8_proto is not None:
+        trust.int8_file = PurePosixPath(int8_relative(entry)).name
     _check_sigstore_bundle(entry, trust.problems)
     trust.sidecar = _load_sidecar(entry, limits, trust.problems)
     if trust.sidecar is not None and "weights" in trust.sidecar:
@@ -197,19 +203,43 @@ def _inline(tensor: onnx.TensorProto, contents: dict[str, bytes]) -> str | None:
     return None
 
 
-def _check_int8_sibling(entry: Entry, limits: Limits, problems: list[str]) -> None:
+def int8_relative(entry: Entry) -> str:
+    """Where the runtime looks for an entry's int8 sibling: `<stem>.int8.onnx` beside the ONNX."""
+    return str(PurePosixPath(entry.raw["onnx"]).with_suffix(".int8.onnx"))
+
+
+def quantised(entry: Entry) -> bool:
+    """Whether the runtime loads the entry's int8 sibling instead of its ONNX (quant_mode other than fp32)."""
+    return entry.raw.get("quant_mode") in QUANTISED_MODES
+
+
+def _load_int8_sibling(entry: Entry, limits: Limits, problems: list[str]) -> onnx.ModelProto | None:
+    """The int8 sibling, confined, capped, read once and hashed against `int8_sha256` (when declared), and parsed
+    like the ONNX when the entry's quant_mode makes the runtime load it: it is a model too. A sibling declared by
+    its digest alone (quant_mode fp32 or none) is never loaded by the runtime: its digest is all that is checked."""
     declared = entry.raw.get("int8_sha256")
-    if declared is None:
-        return
-    relative = str(PurePosixPath(entry.raw["onnx"]).with_suffix(".int8.onnx"))
+    if declared is None and not quantised(entry):
+        return None
+    relative = int8_relative(entry)
     try:
-        sibling = read_capped(confined(entry.folder, relative, "int8 sibling"), limits.max_onnx_bytes, "int8 sibling")
+        path = confined(entry.folder, relative, "int8 sibling")
+        data = read_capped(path, limits.max_onnx_bytes, "int8 sibling")
     except Untrusted as error:
         problems.append(str(error))
-        return
-    actual = hashlib.sha256(sibling).hexdigest()
-    if actual != declared:
+        return None
+    actual = hashlib.sha256(data).hexdigest()
+    if declared is not None and actual != declared:
         problems.append(f"int8_sha256 mismatch for '{printable(relative)}': registry says {declared}, file is {actual}")
+        return None
+    if not quantised(entry):
+        return None
+    sibling_problems: list[str] = []
+    proto = _load_proto(data, path, entry.folder, limits, sibling_problems)
+    name = printable(PurePosixPath(relative).name)
+    problems.extend(
+        f"int8 sibling {p}" if p.startswith(f"'{name}'") else f"int8 sibling '{name}': {p}" for p in sibling_problems
+    )
+    return proto
 
 
 def _check_sigstore_bundle(entry: Entry, problems: list[str]) -> None:

@@ -7,7 +7,7 @@ import onnx
 
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.findings import Finding, NotRunnable, first_line
-from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.model import ModelGraph, ModelUnderTest
 from pytest_tinyai.tensor_contract import Contract, TensorSpec
 
 
@@ -26,11 +26,34 @@ def declared_names(sidecar: dict, direction: str) -> list[str] | None:
 
 
 def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
-    proto = model.proto
+    """Each graph the runtime may load (its own ONNX, and the int8 sibling its quant_mode makes it load instead)
+    against the sidecar's names and contract, the ONNX checker, and one run at the nominal shape."""
+    contract = model.contract
+    normalisation = (
+        [] if contract is None else [p for s in contract.inputs if (p := s.normalisation_problem()) is not None]
+    )
+    findings: list[Finding] = []
+    for graph in model.graphs:
+        graph_findings = _static_findings(model, graph, contract)
+        if graph.file is None:  # a problem of the sidecar, reported once
+            graph_findings.extend(Finding(model.id, "contract", problem) for problem in normalisation)
+        if contract is not None:
+            refusal = model.refusal(graph.file)
+            if refusal is not None:
+                graph_findings.append(graph.finding(model.id, "contract", refusal))
+            elif not graph_findings and not normalisation:
+                problems = _run_problems(model, contract, graph.file)
+                graph_findings.extend(graph.finding(model.id, "contract", problem) for problem in problems)
+        findings.extend(graph_findings)
+    return findings
+
+
+def _static_findings(model: ModelUnderTest, graph: ModelGraph, contract: Contract | None) -> list[Finding]:
+    proto = graph.proto
     findings: list[Finding] = []
 
     def report(message: str) -> None:
-        findings.append(Finding(model.id, "contract", message))
+        findings.append(graph.finding(model.id, "contract", message))
 
     inputs, outputs = graph_io(proto)
     for direction, actual in (("input", inputs), ("output", outputs)):
@@ -43,7 +66,6 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
         report(f"onnx.checker (full_check) fails: {first_line(error)}")
 
-    contract = model.contract
     if contract is None:
         return findings
     for direction, specs, actual in (("input", contract.inputs, inputs), ("output", contract.outputs, outputs)):
@@ -54,17 +76,8 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
             if spec.name not in actual:
                 report(f"contract {direction} '{spec.name}' is not a graph {direction} (graph has {sorted(actual)})")
                 continue
-            findings.extend(
-                Finding(model.id, "contract", problem) for problem in _type_problems(spec, actual[spec.name])
-            )
-    for spec in contract.inputs:
-        if (problem := spec.normalisation_problem()) is not None:
-            report(problem)
-    refusal = model.run_refusal
-    if refusal is not None:
-        report(refusal)
-    elif not findings:
-        findings.extend(Finding(model.id, "contract", problem) for problem in _run_problems(model, contract))
+            for problem in _type_problems(spec, actual[spec.name]):
+                report(problem)
     return findings
 
 
@@ -89,13 +102,13 @@ def _type_problems(spec: TensorSpec, value: onnx.ValueInfoProto) -> list[str]:
     return problems
 
 
-def _run_problems(model: ModelUnderTest, contract: Contract) -> list[str]:
+def _run_problems(model: ModelUnderTest, contract: Contract, file: str | None = None) -> list[str]:
     if not contract.nominal:
         return ["the contract declares no nominal shape for the runtime check"]
     violations = contract.shape_violations(contract.nominal)
     if violations:
         return [f"nominal shape {contract.nominal} breaks the contract: {'; '.join(violations)}"]
-    session = model.ort_session()
+    session = model.ort_session(file=file)
     try:
         results = session.run(None, contract.make_inputs(contract.nominal))
     except NotRunnable:  # the run was killed: the model is not run again
