@@ -18,7 +18,8 @@ from pytest_tinyai.bounded_read import MIB, Refused, byte_size, file_kind, read_
 from pytest_tinyai.findings import first_line, printable
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.options import DEFAULT_MAX_PIXELS
-from pytest_tinyai.registry import Entry, sidecar_schema_errors
+from pytest_tinyai.registry import Entry
+from pytest_tinyai.sidecar import namespace, sidecar_problems
 from pytest_tinyai.signatures import ABSENT, DIGEST_MATCHES, NOT_DECLARED, Signature, bundle_problem
 from pytest_tinyai.strict_json import JsonProblem, parse_json
 from pytest_tinyai.tensor_contract import pixel_cap_problems
@@ -43,7 +44,7 @@ class Limits:
     max_weights_bytes: int = 50 * MIB
     max_bundle_bytes: int = 1 * MIB
     max_pixels: int = DEFAULT_MAX_PIXELS
-    sidecar_fields: Mapping[str, Any] = field(default_factory=dict)  # top-level keys plugins add to the schema
+    sidecar_fields: Mapping[str, Any] = field(default_factory=dict)  # blocks plugins add to the sidecar's namespace
     verify_signatures: bool = False  # a declared bundle that is absent, or none declared, fails the registry check
 
 
@@ -62,7 +63,7 @@ class Trust:
     int8_proto: onnx.ModelProto | None = None
     signature: Signature = field(default_factory=lambda: Signature(None))
     signature_problems: list[str] = field(default_factory=list)
-    sidecar: dict[str, Any] | None = None
+    sidecar: dict[str, Any] | None = None  # the owner's whole document, validated (pytest-tinyai's blocks: `namespace`)
     weights: dict[str, np.ndarray] | None = None  # the sidecar's trained weights, parsed from the hashed bytes
 
 
@@ -158,8 +159,8 @@ def _assess_files(entry: Entry, limits: Limits, trust: Trust) -> None:
     if trust.int8_proto is not None:
         trust.int8_file = PurePosixPath(int8_relative(entry)).name
     trust.sidecar = _load_sidecar(entry, limits, trust.problems)
-    if trust.sidecar is not None and "weights" in trust.sidecar:
-        trust.weights = _load_weights(entry, trust.sidecar["weights"], limits, trust.problems)
+    if "weights" in (blocks := namespace(trust.sidecar)):
+        trust.weights = _load_weights(entry, blocks["weights"], limits, trust.problems)
 
 
 def _load_proto(data: bytes, path: Path, folder: Path, limits: Limits, problems: list[str]) -> onnx.ModelProto | None:
@@ -321,9 +322,9 @@ def _load_sidecar(entry: Entry, limits: Limits, problems: list[str]) -> dict[str
     except (Untrusted, JsonProblem) as error:
         problems.append(str(error))
         return None
-    errors = sidecar_schema_errors(sidecar, limits.sidecar_fields)
-    if not errors and "contract" in sidecar:
-        errors = pixel_cap_problems(sidecar["contract"], sidecar.get("latency"), limits.max_pixels)
+    errors = sidecar_problems(sidecar, limits.sidecar_fields)
+    if not errors and "contract" in (blocks := namespace(sidecar)):
+        errors = pixel_cap_problems(blocks["contract"], blocks.get("latency"), limits.max_pixels)
     problems.extend(f"sidecar '{printable(relative)}' {line}" for line in errors)
     return sidecar if not errors else None
 
