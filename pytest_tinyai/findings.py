@@ -23,16 +23,19 @@ def printable(text: str, limit: int = MAX_SHOWN) -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing a check found wrong with one model."""
+    """One thing a check found wrong with one model; `file` names the graph it is about when that is not the
+    model's own ONNX (its int8 sibling)."""
 
     model_id: str
     check: str
     message: str
     scope: str | None = None
+    file: str | None = None
 
     def render(self) -> str:
         where = f" (in {printable(self.scope)})" if self.scope else ""
-        return f"{printable(self.model_id)}: {printable(self.message)}{where}"
+        file = f"{printable(self.file)}: " if self.file else ""
+        return f"{printable(self.model_id)}: {file}{printable(self.message)}{where}"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """ModelUnderTest: one registry entry's trusted artefacts, loaded once per process and shared by all checks.
 
 It is also the one gate for execution: a model is run only in the ORT sandbox, and only while its registry trust
-and its allowlist screening hold and no run of it has been killed. Latency timing alone gets an in-process session,
+and its allowlist screening hold and no run of it has been killed. A model is one graph or two: its own ONNX and,
+when its quant_mode makes the runtime load it instead, its int8 sibling; each graph runs only once its own screening
+passed. Latency timing alone gets an in-process session,
 and only at shapes the same model has already completed a sandboxed run at.
 """
 
@@ -55,6 +57,19 @@ class Execution:
     timeout: float = DEFAULT_TIMEOUT_S
 
 
+@dataclass(frozen=True)
+class ModelGraph:
+    """One graph of a model under test: its own ONNX (`file` None), or the int8 sibling (`file` its name) that the
+    runtime loads instead when the entry's quant_mode asks for it."""
+
+    proto: onnx.ModelProto
+    file: str | None = None
+
+    def finding(self, model_id: str, check: str, message: str, scope: str | None = None) -> Finding:
+        """A finding about this graph: one about the sibling names its file."""
+        return Finding(model_id, check, message, scope, self.file)
+
+
 class ModelUnderTest:
     """Lazily establishes trust, then hands out the parsed model, sidecar and gated ORT sessions (cached)."""
 
@@ -64,7 +79,9 @@ class ModelUnderTest:
         self.threads = threads
         self.execution = execution or Execution()
         self.killed: str | None = None  # why a sandboxed run of this model was killed, once one was
-        self._sessions: dict[str, GatedOrtSession] = {}
+        self._sessions: dict[tuple[str | None, str], GatedOrtSession] = {}
+        self._serialised: dict[str | None, bytes] = {}
+        self._derivations: dict[str | None, Derivation] = {}
         self._timing_sessions: dict[str, ort.InferenceSession] = {}
         self._probed: set[tuple[tuple[str, int], ...]] = set()  # dims already run in the sandbox before timing
 
@@ -87,22 +104,28 @@ class ModelUnderTest:
 
     @property
     def run_refusal(self) -> str | None:
-        """Why this model must not be run (untrusted, off the allowlist, a run killed), or None."""
+        """Why this model's own graph must not be run (untrusted, off the allowlist, a run killed), or None."""
+        return self.refusal()
+
+    def refusal(self, file: str | None = None) -> str | None:
+        """Why the graph `file` (None: the model's own ONNX; else its int8 sibling) must not be run, or None: its
+        registry trust and its own allowlist screening must hold, and no run of the model may have been killed."""
         if self.trust.problems:
             return f"not run: registry trust failed: {_first_of(self.trust.problems, 'registry')}"
-        if self.allowlist_findings:
-            messages = [finding.message for finding in self.allowlist_findings]
+        messages = [finding.message for finding in self.allowlist_findings if finding.file == file]
+        if messages:
             return f"not run: allowlist failed: {_first_of(messages, 'allowlist')}"
         return self.killed
 
-    def require_runnable(self) -> None:
-        refusal = self.run_refusal
+    def require_runnable(self, file: str | None = None) -> None:
+        refusal = self.refusal(file)
         if refusal is not None:
             _refuse(self.id, refusal)
 
-    def halt(self, killed: SandboxKilled) -> NoReturn:
-        """Record a killed run and refuse it: the model is not run again in this process."""
-        self.killed = str(killed)
+    def halt(self, killed: SandboxKilled, file: str | None = None) -> NoReturn:
+        """Record a killed run (of the graph `file`: None for the model's own ONNX) and refuse it: no graph of the
+        model is run again in this process."""
+        self.killed = str(killed) if file is None else f"{file}: {killed}"
         _refuse(self.id, self.killed)
 
     @property
@@ -116,6 +139,21 @@ class ModelUnderTest:
         self.require_trusted()
         assert self.trust.proto is not None
         return self.trust.proto
+
+    @property
+    def graphs(self) -> list[ModelGraph]:
+        """The graphs the runtime may load for this model: its own ONNX, then its int8 sibling when the entry's
+        quant_mode makes the runtime load that instead. The static checks and the nominal run cover each."""
+        graphs = [ModelGraph(self.proto)]
+        if self.trust.int8_proto is not None:
+            graphs.append(ModelGraph(self.trust.int8_proto, self.trust.int8_file))
+        return graphs
+
+    def _graph(self, file: str | None) -> ModelGraph:
+        graph = next((graph for graph in self.graphs if graph.file == file), None)
+        if graph is None:
+            raise NotChecked(self.id, f"the model has no graph '{file}'")
+        return graph
 
     @property
     def sidecar(self) -> dict[str, Any]:
@@ -141,39 +179,45 @@ class ModelUnderTest:
         block = self.tinyai.get("contract")
         return None if block is None or not declares_tensors(block) else Contract.from_sidecar(block)
 
-    @cached_property
-    def derivation(self) -> Derivation:
-        """The contract derived from the graph and the owner's fields (names, shapes, kind: the sidecar's, else the
-        registry entry's) and the nominal values `tinyai.contract` may declare alone, computed once; what the contract
-        check holds a model that declares no tensors to."""
-        inputs, outputs = graph_io(self.proto)
-        owner = {"kind": self.entry.raw.get("kind"), **self.sidecar}
-        declared = self.tinyai.get("contract") or {}
-        return derive_contract(list(inputs.values()), list(outputs.values()), owner, declared.get("nominal"))
+    def derivation(self, file: str | None = None) -> Derivation:
+        """The contract derived from the graph `file` (None: the model's own ONNX; else its int8 sibling) and the
+        owner's fields (names, shapes, kind: the sidecar's, else the registry entry's) and the nominal values
+        `tinyai.contract` may declare alone, computed once per graph; what the contract check holds a model that
+        declares no tensors to."""
+        if file not in self._derivations:
+            inputs, outputs = graph_io(self._graph(file).proto)
+            owner = {"kind": self.entry.raw.get("kind"), **self.sidecar}
+            nominal = (self.tinyai.get("contract") or {}).get("nominal")
+            self._derivations[file] = derive_contract(list(inputs.values()), list(outputs.values()), owner, nominal)
+        return self._derivations[file]
 
-    @cached_property
-    def _model_bytes(self) -> bytes:
-        """The trusted model, serialised once from the parsed bytes (external data inlined): a file swapped after
+    def _model_bytes(self, file: str | None = None) -> bytes:
+        """A trusted graph, serialised once from the parsed bytes (external data inlined): a file swapped after
         the sha256 check is never run."""
-        return self.proto.SerializeToString()
+        if file not in self._serialised:
+            self._serialised[file] = self._graph(file).proto.SerializeToString()
+        return self._serialised[file]
 
-    def ort_session(self, opt_level: str = "all") -> GatedOrtSession:
-        """The model's ORT CPU session in the sandbox, pinned threads, built once per optimisation level.
+    def ort_session(self, opt_level: str = "all", file: str | None = None) -> GatedOrtSession:
+        """The ORT CPU session of the model's own graph (or of its int8 sibling `file`) in the sandbox, pinned
+        threads, built once per graph and optimisation level.
 
-        Raises NotRunnable when the model may not run, NotChecked when onnxruntime cannot load it.
+        Raises NotRunnable when the graph may not run, NotChecked when onnxruntime cannot load it.
         """
-        self.require_runnable()
-        if opt_level not in self._sessions:
+        self.require_runnable(file)
+        key = (file, opt_level)
+        if key not in self._sessions:
             try:
                 sandboxed = self.execution.sandbox.load(
-                    self._model_bytes, opt_level, self.threads, self.execution.timeout
+                    self._model_bytes(file), opt_level, self.threads, self.execution.timeout
                 )
             except OrtError as error:
-                raise NotChecked(self.id, f"onnxruntime cannot load the model: {error}") from error
+                what = "the model" if file is None else f"'{file}'"
+                raise NotChecked(self.id, f"onnxruntime cannot load {what}: {error}") from error
             except SandboxKilled as killed:
-                self.halt(killed)
-            self._sessions[opt_level] = GatedOrtSession(self, sandboxed)
-        return self._sessions[opt_level]
+                self.halt(killed, file)
+            self._sessions[key] = GatedOrtSession(self, sandboxed, file)
+        return self._sessions[key]
 
     def timing_session(self, dims: dict[str, int], opt_level: str = "all") -> ort.InferenceSession:
         """An in-process ORT session for timing at `dims` (a sandbox round trip would distort latency).
@@ -196,17 +240,18 @@ class ModelUnderTest:
             self._probed.add(key)
         if opt_level not in self._timing_sessions:
             self._timing_sessions[opt_level] = ort.InferenceSession(
-                self._model_bytes, session_options(opt_level, self.threads), providers=["CPUExecutionProvider"]
+                self._model_bytes(), session_options(opt_level, self.threads), providers=["CPUExecutionProvider"]
             )
         return self._timing_sessions[opt_level]
 
 
 class GatedOrtSession:
-    """A model's sandboxed session behind its gate: each run first checks the model may (still) be run."""
+    """A graph's sandboxed session behind its gate: each run first checks the graph may (still) be run."""
 
-    def __init__(self, model: ModelUnderTest, sandboxed: SandboxedOrtSession) -> None:
+    def __init__(self, model: ModelUnderTest, sandboxed: SandboxedOrtSession, file: str | None = None) -> None:
         self._model = model
         self._sandboxed = sandboxed
+        self._file = file
 
     def get_inputs(self) -> list[TensorInfo]:
         return self._sandboxed.get_inputs()
@@ -215,11 +260,11 @@ class GatedOrtSession:
         return self._sandboxed.get_outputs()
 
     def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        self._model.require_runnable()
+        self._model.require_runnable(self._file)
         try:
             outputs = self._sandboxed.run(output_names, feeds)
         except SandboxKilled as killed:
-            self._model.halt(killed)
+            self._model.halt(killed, self._file)
         return outputs
 
 

@@ -82,6 +82,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="cap on the pixels (product of the symbolic dims) of any shape a sidecar makes the plugin run "
         "(default 4096*4096)",
     )
+    group.addoption(
+        "--tinyai-verify-signatures",
+        action="store_true",
+        help="fail the registry check of a model whose Sigstore bundle is declared but absent, or not declared "
+        "(by default both are only reported, as the runtime checks bundles only under --tiny-model-verify). A "
+        "bundle that is present is always checked: it must parse as a Sigstore bundle whose signed digest is the "
+        "entry's sha256. The signature, certificate chain and transparency log are NOT verified",
+    )
     group.addoption("--tinyai-ledger", metavar="FILE", help="gate ledger JSON (default: the tinyai_ledger ini option)")
     group.addoption(
         "--tinyai-update-ledger",
@@ -89,6 +97,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="record new gates and higher floors in the ledger; it refuses to loosen anything",
     )
     parser.addini("tinyai_ledger", "gate ledger JSON, relative to the rootdir", default="")
+    parser.addini(
+        "tinyai_verify_signatures",
+        "as --tinyai-verify-signatures: a declared bundle that is absent, or none declared, fails the registry check",
+        type="bool",
+        default=False,
+    )
     parser.addini(
         "tinyai_reference_roots",
         "import roots (packages) whose modules a sidecar's PyTorch reference may name; none by default",

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import Counter
 from typing import Any
 
 import pytest
 
 from pytest_tinyai import properties as keys
+from pytest_tinyai.findings import printable
 from pytest_tinyai.paired import CONFIDENCE
 from pytest_tinyai.parity import GRAPH
 from pytest_tinyai.run_state import RunState
+from pytest_tinyai.signatures import ABSENT, DIGEST_MATCHES, NOT_DECLARED, NOT_VERIFIED
 
 CHECK_ORDER = (
     "registry",
@@ -27,6 +30,7 @@ CHECK_ORDER = (
     "bench",
 )
 OUTCOMES = ("passed", "failed", "skipped", "xfailed")
+ID_LINE_WIDTH = 100  # characters of a summary line listing model ids
 
 
 class ConformanceReport:
@@ -42,6 +46,7 @@ class ConformanceReport:
         self.budgets: list[dict[str, Any]] = []
         self.parities: dict[str, dict[str, Any]] = {}
         self.derived: dict[str, dict[str, Any]] = {}
+        self.signatures: dict[str, dict[str, Any]] = {}  # model → what its registry check found of its signature
         self.not_timed = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -55,6 +60,8 @@ class ConformanceReport:
             self.models.add(properties[keys.MODEL])
         if keys.result("gate") in properties:
             self.gates[properties[keys.MODEL]] = properties[keys.result("gate")]
+        if keys.result("registry") in properties and keys.MODEL in properties:
+            self.signatures[properties[keys.MODEL]] = properties[keys.result("registry")]
         if keys.result("parity") in properties:
             self.parities[properties[keys.MODEL]] = properties[keys.result("parity")]
         if keys.result("contract") in properties:
@@ -81,6 +88,7 @@ class ConformanceReport:
             counts = {outcome: self.tally[(check, outcome)] for outcome in OUTCOMES}
             shown = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n or outcome in ("passed", "failed"))
             write(f"  {check:<15} {shown}")
+        self._write_signatures(terminalreporter)
         self._write_derived(terminalreporter)
         self._write_parities(terminalreporter)
         self._write_gates(terminalreporter)
@@ -98,6 +106,25 @@ class ConformanceReport:
                 terminalreporter.write_line(f"  {reason}", red=True)
         for message in self.run_state.ledger_updates:
             write(f"ledger: {message}")
+
+    def _write_signatures(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """Which models' Sigstore bundles were not checked (absent, or none declared) and which sign the registry's
+        sha256; the ids compactly, wrapped."""
+        by_state: dict[str | None, list[str]] = {}
+        for model, record in sorted(self.signatures.items()):
+            by_state.setdefault(record.get("signature"), []).append(printable(model, 80))
+        lines = (
+            (DIGEST_MATCHES, "models' Sigstore bundles sign the registry's sha256 (" + NOT_VERIFIED + ")", {}),
+            (ABSENT, "models' signatures NOT verified: bundle absent", {"red": True, "bold": True}),
+            (NOT_DECLARED, "models' signatures NOT verified: no sigstore_bundle declared", {"yellow": True}),
+        )
+        for state, text, markup in lines:
+            models = by_state.get(state)
+            if not models:
+                continue
+            terminalreporter.write_line(f"{len(models)} {text}:", **markup)
+            for line in textwrap.wrap(", ".join(models), ID_LINE_WIDTH, initial_indent="  ", subsequent_indent="  "):
+                terminalreporter.write_line(line, **markup)
 
     def _write_derived(self, terminalreporter: pytest.TerminalReporter) -> None:
         """One line per model held to the contract derived from its graph: a weaker claim than a declared one."""

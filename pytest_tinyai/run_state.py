@@ -54,6 +54,7 @@ class RunState:
             max_external_data_bytes=cap,
             max_pixels=option.tinyai_max_pixels,
             sidecar_fields=parts.sidecar_fields,
+            verify_signatures=option.tinyai_verify_signatures or bool(config.getini("tinyai_verify_signatures")),
         )
         try:
             ledger = _ledger(config)

@@ -20,12 +20,20 @@ from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.options import DEFAULT_MAX_PIXELS
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.sidecar import namespace, sidecar_problems
+from pytest_tinyai.signatures import ABSENT, DIGEST_MATCHES, NOT_DECLARED, Signature, bundle_problem
 from pytest_tinyai.strict_json import JsonProblem, parse_json
 from pytest_tinyai.tensor_contract import pixel_cap_problems
+
+QUANTISED_MODES = ("static", "dynamic", "qat")  # the runtime loads `<stem>.int8.onnx` instead of the ONNX
+VERIFY_OPTION = "--tinyai-verify-signatures"
 
 
 class Untrusted(Exception):
     """A file that fails confinement, size or digest rules."""
+
+
+class Missing(Untrusted):
+    """A confined path at which nothing exists (the path itself broke no rule)."""
 
 
 @dataclass(frozen=True)
@@ -34,17 +42,27 @@ class Limits:
     max_external_data_bytes: int = 50 * MIB
     max_sidecar_bytes: int = 1 * MIB
     max_weights_bytes: int = 50 * MIB
+    max_bundle_bytes: int = 1 * MIB
     max_pixels: int = DEFAULT_MAX_PIXELS
     sidecar_fields: Mapping[str, Any] = field(default_factory=dict)  # blocks plugins add to the sidecar's namespace
+    verify_signatures: bool = False  # a declared bundle that is absent, or none declared, fails the registry check
 
 
 @dataclass
 class Trust:
-    """What the registry check established about one entry: problems, and the trusted artefacts if any."""
+    """What the registry check established about one entry: problems, and the trusted artefacts if any.
+
+    `problems` gate everything (no other check looks at the model); `signature_problems` fail the registry check
+    alone: a signature is an optional attestation, as in the runtime, which checks bundles only when asked to.
+    """
 
     problems: list[str] = field(default_factory=list)
     onnx_path: Path | None = None
     proto: onnx.ModelProto | None = None
+    int8_file: str | None = None  # the int8 sibling's file name, when the entry's quant_mode makes the runtime load it
+    int8_proto: onnx.ModelProto | None = None
+    signature: Signature = field(default_factory=lambda: Signature(None))
+    signature_problems: list[str] = field(default_factory=list)
     sidecar: dict[str, Any] | None = None  # the owner's whole document, validated (pytest-tinyai's blocks: `namespace`)
     weights: dict[str, np.ndarray] | None = None  # the sidecar's trained weights, parsed from the hashed bytes
 
@@ -78,7 +96,7 @@ def confined(folder: Path, relative: str, what: str) -> Path:
             raise Untrusted(f"{what} path '{name}' leads through a symlink to {target}, outside the folder")
         mode = resolved.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
-        raise Untrusted(f"{what} '{name}' does not exist") from None
+        raise Missing(f"{what} '{name}' does not exist") from None
     except (OSError, RuntimeError, ValueError) as error:  # RuntimeError: Python 3.11's symlink loop
         raise Untrusted(f"{what} path '{name}' cannot be resolved: {reason(error)}") from None
     if not stat.S_ISREG(mode):
@@ -108,33 +126,41 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
 
 def assess(entry: Entry, limits: Limits) -> Trust:
     trust = Trust(problems=list(entry.problems))
+    _assess_files(entry, limits, trust)
+    if not entry.problems:
+        trust.signature = _assess_signature(entry, limits, trust)
+    return trust
+
+
+def _assess_files(entry: Entry, limits: Limits, trust: Trust) -> None:
+    """The ONNX, its external data, its int8 sibling, its sidecar and its weights: every problem gates."""
     onnx_rel = entry.raw.get("onnx")
     if not isinstance(onnx_rel, str):
         trust.problems.append("entry names no ONNX file")
-        return trust
+        return
     try:
         path = confined(entry.folder, onnx_rel, "ONNX")
         if entry.problems:
-            return trust  # the path is confined, but a declaration that breaks the schema is trusted no further
+            return  # the path is confined, but a declaration that breaks the schema is trusted no further
         data = read_capped(path, limits.max_onnx_bytes, "ONNX")  # read once: the bytes hashed are parsed and run
     except Untrusted as error:
         trust.problems.append(str(error))
-        return trust
+        return
     declared = entry.raw.get("sha256")
     actual = hashlib.sha256(data).hexdigest()
     if declared != actual:
         trust.problems.append(
             f"sha256 mismatch for '{printable(onnx_rel)}': registry says {declared}, file is {actual}"
         )
-        return trust
+        return
     trust.onnx_path = path
     trust.proto = _load_proto(data, path, entry.folder, limits, trust.problems)
-    _check_int8_sibling(entry, limits, trust.problems)
-    _check_sigstore_bundle(entry, trust.problems)
+    trust.int8_proto = _load_int8_sibling(entry, limits, trust.problems)
+    if trust.int8_proto is not None:
+        trust.int8_file = PurePosixPath(int8_relative(entry)).name
     trust.sidecar = _load_sidecar(entry, limits, trust.problems)
     if "weights" in (blocks := namespace(trust.sidecar)):
         trust.weights = _load_weights(entry, blocks["weights"], limits, trust.problems)
-    return trust
 
 
 def _load_proto(data: bytes, path: Path, folder: Path, limits: Limits, problems: list[str]) -> onnx.ModelProto | None:
@@ -198,28 +224,77 @@ def _inline(tensor: onnx.TensorProto, contents: dict[str, bytes]) -> str | None:
     return None
 
 
-def _check_int8_sibling(entry: Entry, limits: Limits, problems: list[str]) -> None:
+def int8_relative(entry: Entry) -> str:
+    """Where the runtime looks for an entry's int8 sibling: `<stem>.int8.onnx` beside the ONNX."""
+    return str(PurePosixPath(entry.raw["onnx"]).with_suffix(".int8.onnx"))
+
+
+def quantised(entry: Entry) -> bool:
+    """Whether the runtime loads the entry's int8 sibling instead of its ONNX (quant_mode other than fp32)."""
+    return entry.raw.get("quant_mode") in QUANTISED_MODES
+
+
+def _load_int8_sibling(entry: Entry, limits: Limits, problems: list[str]) -> onnx.ModelProto | None:
+    """The int8 sibling, confined, capped, read once and hashed against `int8_sha256` (when declared), and parsed
+    like the ONNX when the entry's quant_mode makes the runtime load it: it is a model too. A sibling declared by
+    its digest alone (quant_mode fp32 or none) is never loaded by the runtime: its digest is all that is checked."""
     declared = entry.raw.get("int8_sha256")
-    if declared is None:
-        return
-    relative = str(PurePosixPath(entry.raw["onnx"]).with_suffix(".int8.onnx"))
+    if declared is None and not quantised(entry):
+        return None
+    relative = int8_relative(entry)
     try:
-        sibling = read_capped(confined(entry.folder, relative, "int8 sibling"), limits.max_onnx_bytes, "int8 sibling")
+        path = confined(entry.folder, relative, "int8 sibling")
+        data = read_capped(path, limits.max_onnx_bytes, "int8 sibling")
     except Untrusted as error:
         problems.append(str(error))
-        return
-    actual = hashlib.sha256(sibling).hexdigest()
-    if actual != declared:
+        return None
+    actual = hashlib.sha256(data).hexdigest()
+    if declared is not None and actual != declared:
         problems.append(f"int8_sha256 mismatch for '{printable(relative)}': registry says {declared}, file is {actual}")
+        return None
+    if not quantised(entry):
+        return None
+    sibling_problems: list[str] = []
+    proto = _load_proto(data, path, entry.folder, limits, sibling_problems)
+    name = printable(PurePosixPath(relative).name)
+    problems.extend(
+        f"int8 sibling {p}" if p.startswith(f"'{name}'") else f"int8 sibling '{name}': {p}" for p in sibling_problems
+    )
+    return proto
 
 
-def _check_sigstore_bundle(entry: Entry, problems: list[str]) -> None:
-    bundle = entry.raw.get("sigstore_bundle")
-    if isinstance(bundle, str):
-        try:
-            confined(entry.folder, bundle, "sigstore bundle")
-        except Untrusted as error:
-            problems.append(str(error))
+def _assess_signature(entry: Entry, limits: Limits, trust: Trust) -> Signature:
+    """The entry's Sigstore bundle, as the runtime treats it: optional unless verification is asked for.
+
+    A path that breaks the confinement rules gates everything, as any file's would. A bundle that is not declared
+    or absent is reported (a failure with `verify_signatures`); one that is present must parse as a Sigstore
+    bundle whose signed digest is the entry's sha256. These last fail the registry check alone.
+    """
+    relative = entry.raw.get("sigstore_bundle")
+    verify = limits.verify_signatures
+    if not isinstance(relative, str):
+        if verify:
+            trust.signature_problems.append(f"declares no sigstore_bundle: the model is unsigned ({VERIFY_OPTION})")
+        return Signature(NOT_DECLARED)
+    try:
+        path = confined(entry.folder, relative, "sigstore bundle")
+    except Missing as missing:
+        if verify:
+            trust.signature_problems.append(f"{missing} ({VERIFY_OPTION})")
+        return Signature(ABSENT, relative)
+    except Untrusted as error:
+        trust.problems.append(str(error))
+        return Signature(None, relative)
+    try:
+        data = read_capped(path, limits.max_bundle_bytes, "sigstore bundle")
+    except Untrusted as error:
+        trust.signature_problems.append(str(error))
+        return Signature(None, relative)
+    problem = bundle_problem(data, relative, entry.raw.get("sha256", ""))
+    if problem is not None:
+        trust.signature_problems.append(problem)
+        return Signature(None, relative)
+    return Signature(DIGEST_MATCHES, relative)
 
 
 def sidecar_relative(entry: Entry) -> str:

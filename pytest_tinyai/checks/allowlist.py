@@ -8,17 +8,23 @@ import onnx
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.findings import Finding
 from pytest_tinyai.graph import DEFAULT_DOMAINS, NodeSite, mistyped, walk
-from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.model import ModelGraph, ModelUnderTest
 
 
 def check_allowlist(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
-    proto = model.proto
+    """Every graph of the model (its int8 sibling too: the runtime screens what it loads) against the allowlist.
+    The verdict per graph is also that graph's execution gate."""
+    return [finding for graph in model.graphs for finding in graph_allowlist_findings(model.id, graph, context)]
+
+
+def graph_allowlist_findings(model_id: str, graph: ModelGraph, context: CheckContext) -> list[Finding]:
+    proto = graph.proto
     allowlist = context.allowlist
     local_functions = {(function.domain, function.name) for function in proto.functions}
     findings: list[Finding] = []
 
     def report(message: str, site: NodeSite | None = None) -> None:
-        findings.append(Finding(model.id, "allowlist", message, site.where if site else None))
+        findings.append(graph.finding(model_id, "allowlist", message, site.where if site else None))
 
     loops = 0
     reported_opsets: set[int | None] = set()

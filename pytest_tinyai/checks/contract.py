@@ -13,7 +13,7 @@ import onnx
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.findings import CheckResult, Finding, NotRun, NotRunnable, first_line
 from pytest_tinyai.graph import graph_io
-from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.model import ModelGraph, ModelUnderTest
 from pytest_tinyai.tensor_contract import Contract, TensorSpec
 
 DERIVED = "derived"  # the record's `contract` for a model held to the contract derived from its graph
@@ -41,11 +41,45 @@ def name_problem(sidecar: dict, direction: str, actual: list[str]) -> str | None
 
 
 def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding] | CheckResult:
-    proto = model.proto
+    """Each graph the runtime may load (its own ONNX, and the int8 sibling its quant_mode makes it load instead)
+    against the sidecar's names and tinyai.contract (or, declaring none, the contract derived from that graph), the
+    ONNX checker, and one run at the nominal shape. A derived contract with a dim that has no value is not run: the
+    item is skipped (NotRun) once no graph has a finding."""
+    contract = model.contract
+    normalisation = (
+        [] if contract is None else [p for s in contract.inputs if (p := s.normalisation_problem()) is not None]
+    )
+    findings: list[Finding] = []
+    not_run: list[str] = []
+    record = None
+    for graph in model.graphs:
+        graph_findings = _static_findings(model, graph, contract)
+        if graph.file is None:  # a problem of the sidecar, reported once
+            graph_findings.extend(Finding(model.id, "contract", problem) for problem in normalisation)
+        if contract is not None:
+            refusal = model.refusal(graph.file)
+            if refusal is not None:
+                graph_findings.append(graph.finding(model.id, "contract", refusal))
+            elif not graph_findings and not normalisation:
+                problems = _run_problems(model, contract, context, graph.file)
+                graph_findings.extend(graph.finding(model.id, "contract", problem) for problem in problems)
+        else:
+            graph_findings, why_not, graph_record = _check_derived(model, context, graph, graph_findings)
+            if why_not is not None:
+                not_run.append(why_not if graph.file is None else f"{graph.file}: {why_not}")
+            record = record or graph_record
+        findings.extend(graph_findings)
+    if not findings and not_run:
+        raise NotRun(model.id, "contract", f"graph names and checker pass, but {'; '.join(not_run)}")
+    return findings if record is None else CheckResult(findings, record)
+
+
+def _static_findings(model: ModelUnderTest, graph: ModelGraph, contract: Contract | None) -> list[Finding]:
+    proto = graph.proto
     findings: list[Finding] = []
 
     def report(message: str) -> None:
-        findings.append(Finding(model.id, "contract", message))
+        findings.append(graph.finding(model.id, "contract", message))
 
     inputs, outputs = graph_io(proto)
     for direction, actual in (("input", inputs), ("output", outputs)):
@@ -57,9 +91,8 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
         report(f"onnx.checker (full_check) fails: {first_line(error)}")
 
-    contract = model.contract
     if contract is None:
-        return _check_derived(model, context, findings)
+        return findings
     for direction, specs, actual in (("input", contract.inputs, inputs), ("output", contract.outputs, outputs)):
         undeclared = sorted(set(actual) - {spec.name for spec in specs})
         if undeclared:
@@ -68,39 +101,32 @@ def check_contract(model: ModelUnderTest, context: CheckContext) -> list[Finding
             if spec.name not in actual:
                 report(f"contract {direction} '{spec.name}' is not a graph {direction} (graph has {sorted(actual)})")
                 continue
-            findings.extend(
-                Finding(model.id, "contract", problem) for problem in _type_problems(spec, actual[spec.name])
-            )
-    for spec in contract.inputs:
-        if (problem := spec.normalisation_problem()) is not None:
-            report(problem)
-    refusal = model.run_refusal
-    if refusal is not None:
-        report(refusal)
-    elif not findings:
-        problems = _run_problems(model, contract, context)
-        findings.extend(Finding(model.id, "contract", problem) for problem in problems)
+            for problem in _type_problems(spec, actual[spec.name]):
+                report(problem)
     return findings
 
 
-def _check_derived(model: ModelUnderTest, context: CheckContext, findings: list[Finding]) -> CheckResult:
-    """The owner's shapes against the graph, then one run at the derived shape, or NotRun when it has none."""
-    derivation = model.derivation
+def _check_derived(
+    model: ModelUnderTest, context: CheckContext, graph: ModelGraph, findings: list[Finding]
+) -> tuple[list[Finding], str | None, dict | None]:
+    """One graph held to the contract derived from it: the owner's shapes against the graph, then one run at the
+    derived shape. Returns the findings, why it is not run at a shape (or None), and what it records of the model's
+    own graph (None for the sibling)."""
+    derivation = model.derivation(graph.file)
     contract = derivation.contract
-    findings = findings + [Finding(model.id, "contract", problem) for problem in derivation.problems]
-    refusal = model.run_refusal
+    findings = findings + [graph.finding(model.id, "contract", problem) for problem in derivation.problems]
+    refusal = model.refusal(graph.file)
     ran = False
     if refusal is not None:
-        findings.append(Finding(model.id, "contract", refusal))
-    elif not findings:
-        if derivation.not_run_reason is not None:
-            raise NotRun(model.id, "contract", f"graph names and checker pass, but {derivation.not_run_reason}")
+        findings.append(graph.finding(model.id, "contract", refusal))
+    elif not findings and derivation.not_run_reason is None:
         problems = contract.cap_problems("derived shape", contract.nominal, model.limits.max_pixels)
         if not problems:
-            problems, ran = _run_problems(model, contract, context), True
-        findings.extend(Finding(model.id, "contract", problem) for problem in problems)
+            problems, ran = _run_problems(model, contract, context, graph.file), True
+        findings.extend(graph.finding(model.id, "contract", problem) for problem in problems)
+    why_not = derivation.not_run_reason if not findings else None
     record = {"contract": DERIVED, "kind": contract.kind, "nominal": dict(contract.nominal), "ran": ran}
-    return CheckResult(findings, record)
+    return findings, why_not, record if graph.file is None else None
 
 
 def _type_problems(spec: TensorSpec, value: onnx.ValueInfoProto) -> list[str]:
@@ -124,9 +150,11 @@ def _type_problems(spec: TensorSpec, value: onnx.ValueInfoProto) -> list[str]:
     return problems
 
 
-def _run_problems(model: ModelUnderTest, contract: Contract, context: CheckContext) -> list[str]:
-    """One run at the contract's nominal shape: every output finite, of its shape, in its range, and what the model
-    kind requires of its outputs."""
+def _run_problems(
+    model: ModelUnderTest, contract: Contract, context: CheckContext, file: str | None = None
+) -> list[str]:
+    """One run of the graph `file` (None: the model's own) at the contract's nominal shape: every output finite, of
+    its shape, in its range, and what the model kind requires of its outputs."""
     if not contract.nominal and contract.symbols and not contract.derived:
         return ["the contract declares no nominal shape for the runtime check"]
     violations = contract.shape_violations(contract.nominal)
@@ -134,7 +162,7 @@ def _run_problems(model: ModelUnderTest, contract: Contract, context: CheckConte
         return [f"nominal shape {contract.nominal} breaks the contract: {'; '.join(violations)}"]
     feeds = contract.make_inputs(contract.nominal)
     at = _described_shape(contract, feeds)
-    session = model.ort_session()
+    session = model.ort_session(file=file)
     try:
         results = session.run(None, feeds)
     except NotRunnable:  # the run was killed: the model is not run again

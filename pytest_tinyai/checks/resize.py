@@ -10,7 +10,7 @@ from onnx import helper
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.findings import Finding
 from pytest_tinyai.graph import NodeSite, walk
-from pytest_tinyai.model import ModelUnderTest
+from pytest_tinyai.model import ModelGraph, ModelUnderTest
 
 # What Resize did before an attribute existed: the behaviour its later default (or opset 11's) names.
 BEHAVIOUR_BEFORE_ATTRIBUTE = {
@@ -51,15 +51,20 @@ def resolved_attributes(site: NodeSite) -> dict[str, Any] | None:
 
 
 def check_resize(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
-    contract = context.resize_contract
+    """Every Resize of every graph the runtime may load (the int8 sibling's too) within the Resize contract."""
     declared = (model.sidecar.get("training") or {}).get("resize_attributes") or {}
+    return [finding for graph in model.graphs for finding in _graph_findings(model.id, graph, context, declared)]
+
+
+def _graph_findings(model_id: str, graph: ModelGraph, context: CheckContext, declared: dict[str, Any]) -> list[Finding]:
+    contract = context.resize_contract
     findings: list[Finding] = []
-    for site in walk(model.proto):
+    for site in walk(graph.proto):
         if site.node.op_type != "Resize":
             continue
 
         def report(message: str, site: NodeSite = site) -> None:
-            findings.append(Finding(model.id, "resize", f"Resize '{site.node.name}' {message}", site.where))
+            findings.append(graph.finding(model_id, "resize", f"Resize '{site.node.name}' {message}", site.where))
 
         attributes = resolved_attributes(site)
         if attributes is None:

@@ -4,7 +4,10 @@ assertions every hostile case is held to (one clean line, the healthy model unto
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from plugin_builders import CORE_CHECKS, RegistryDir, item_outcomes, run_in_proc
 
 HEALTHY = "good"
 CANARY = "CANARY-tinyai-code-ran"
+GIVE_UP_SECONDS = 60
 
 
 def canary_code(folder: Path) -> str:
@@ -100,3 +104,33 @@ def assert_unharmed(run: HostileRun) -> None:
     assert set(healthy.values()) == {"passed"}, healthy
     assert run.after == run.before, sorted(set(run.after.items()) ^ set(run.before.items()))
     assert not list(run.root.rglob(CANARY)), "hostile code ran"
+
+
+def failure(run: HostileRun, item: str) -> str:
+    """The failure text of one item, which must have failed."""
+    [report] = [
+        report
+        for report in run.result.reprec.getreports("pytest_runtest_logreport")
+        if report.nodeid.endswith(f"::{item}") and report.when == "call"
+    ]
+    assert report.failed, report
+    return report.longreprtext
+
+
+@contextmanager
+def fifo(path: Path) -> Iterator[None]:
+    """A FIFO at `path` (replacing any file). Should anything block opening it for reading, its writing end is opened
+    after GIVE_UP_SECONDS, so that the test fails on its assertions instead of hanging."""
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+    def release() -> None:
+        with suppress(OSError):  # ENXIO: nobody is reading, nothing to release
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    timer = threading.Timer(GIVE_UP_SECONDS, release)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -12,7 +12,14 @@ from execution_builders import (
     quadratic_bomb_middle,
     write_fold,
 )
-from hostile_builders import HEALTHY, HostileRun, assert_contained, assert_declined, hostile_registry, run_hostile
+from hostile_builders import (
+    HEALTHY,
+    assert_contained,
+    assert_declined,
+    failure,
+    hostile_registry,
+    run_hostile,
+)
 from plugin_builders import CORE_CHECKS, saliency_model, with_sidecar
 from saliency_sidecar import square_dims
 
@@ -21,17 +28,6 @@ from pytest_tinyai.specs import packaged_spec
 RUN_TIMEOUT = ("--tinyai-run-timeout", "1")
 FEW_EXAMPLES = ("--tinyai-fuzz-examples", "3")
 OVER_THE_PIXEL_CAP = "over the cap of 16,777,216 (--tinyai-max-pixels)"
-
-
-def failure(run: HostileRun, item: str) -> str:
-    """The failure text of one item, which must have failed."""
-    [report] = [
-        report
-        for report in run.result.reprec.getreports("pytest_runtest_logreport")
-        if report.nodeid.endswith(f"::{item}") and report.when == "call"
-    ]
-    assert report.failed, report
-    return report.longreprtext
 
 
 def select(*markers: str) -> tuple[str, str]:

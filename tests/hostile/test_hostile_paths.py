@@ -9,37 +9,14 @@ from __future__ import annotations
 import os
 import pickle
 import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import onnx
-from hostile_builders import assert_contained, canary_code, external, run_hostile
+from hostile_builders import assert_contained, canary_code, external, fifo, run_hostile
 from plugin_builders import saliency_model, saliency_sidecar, sha256_bytes
 from saliency_sidecar import placed
 
 BAD_ONNX = "bad.onnx"
-GIVE_UP_SECONDS = 60
-
-
-@contextmanager
-def fifo(path: Path) -> Iterator[None]:
-    """A FIFO at `path` (replacing any file). Should anything block opening it for reading, its writing end is opened
-    after GIVE_UP_SECONDS, so that the test fails on its assertions instead of hanging."""
-    path.unlink(missing_ok=True)
-    os.mkfifo(path)
-
-    def release() -> None:
-        with suppress(OSError):  # ENXIO: nobody is reading, nothing to release
-            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-
-    timer = threading.Timer(GIVE_UP_SECONDS, release)
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
 
 
 def symlink_loop(path: Path) -> None:
