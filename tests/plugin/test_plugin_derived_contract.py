@@ -4,6 +4,8 @@ per item runs as the fr_pair kind."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
@@ -289,4 +291,48 @@ def test_declared_nominal_values_over_the_pixel_cap_are_not_run(registry, run_ti
     assert_only_failing(result, "dists", "contract")
     result.stdout.fnmatch_lines(
         lines("dists: derived shape H=28000 W=28000 is 784,000,000 pixels, over the cap of 16,777,216")
+    )
+
+
+def test_an_int8_sibling_of_a_model_without_a_contract_is_held_to_the_contract_derived_from_its_own_graph(
+    registry, run_tinyai
+):
+    """quant_mode makes the runtime load the sibling: run at its own derived shape, its failure names its file."""
+    shape = numpy_helper.from_array(np.asarray([5], np.int64), "five")
+    sibling = graph_model(
+        [helper.make_node("Reshape", ["features", "five"], ["score"], name="reshape")],
+        [helper.make_tensor_value_info("features", FLOAT, ["batch", 6])],
+        [helper.make_tensor_value_info("score", FLOAT, [5])],
+        [shape],
+    )
+    data = sibling.SerializeToString()
+    (registry.folder / "owl.int8.onnx").write_bytes(data)
+    model = graph_model(
+        [mean_score_of("features")],
+        [helper.make_tensor_value_info("features", FLOAT, ["batch", 6])],
+        [helper.make_tensor_value_info("score", FLOAT, ["batch"])],
+    )
+    sidecar = owner_sidecar(input_name="features", output_name="score")
+    registry.add("owl", model, sidecar=sidecar, quant_mode="dynamic", int8_sha256=hashlib.sha256(data).hexdigest())
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    assert_only_failing(result, "owl", "contract")
+    result.stdout.fnmatch_lines(lines("owl: owl.int8.onnx: onnxruntime fails at the derived shape 'features' [1, 6]: "))
+    result.stdout.fnmatch_lines(lines("  owl: kind -, run at batch=1"))
+
+
+def test_an_int8_sibling_not_run_at_a_shape_is_reported_naming_its_file(registry, run_tinyai):
+    data = dists_model().SerializeToString()
+    (registry.folder / "dists.int8.onnx").write_bytes(data)
+    sidecar = owner_sidecar(input_name="ref", output_name="score")
+    registry.add(
+        "dists", dists_model(), sidecar=sidecar, quant_mode="dynamic", int8_sha256=hashlib.sha256(data).hexdigest()
+    )
+    result = run_tinyai(registry)
+    result.assert_outcomes(passed=4, skipped=1)
+    result.stdout.fnmatch_lines(
+        lines(
+            "dists: contract not run: graph names and checker pass, but symbolic dims H, W of 'ref', 'dist' have no "
+            "nominal value: declare tinyai.contract.nominal; dists.int8.onnx: symbolic dims H, W"
+        )
     )
