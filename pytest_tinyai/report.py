@@ -11,6 +11,7 @@ import pytest
 from pytest_tinyai import properties as keys
 from pytest_tinyai.paired import CONFIDENCE
 from pytest_tinyai.parity import GRAPH
+from pytest_tinyai.results import RECORDS, schema_problem
 from pytest_tinyai.run_state import RunState
 
 CHECK_ORDER = (
@@ -52,12 +53,13 @@ class ConformanceReport:
         self.tally[(check, outcome)] += 1
         if keys.MODEL in properties:
             self.models.add(properties[keys.MODEL])
-        if keys.result("gate") in properties:
-            self.gates[properties[keys.MODEL]] = properties[keys.result("gate")]
-        if keys.result("parity") in properties:
-            self.parities[properties[keys.MODEL]] = properties[keys.result("parity")]
-        if keys.result("latency_budget") in properties:
-            self.budgets.append(properties[keys.result("latency_budget")])
+        gate, parity, budget = (_record(properties, name) for name in ("gate", "parity", "latency_budget"))
+        if gate is not None:
+            self.gates[properties[keys.MODEL]] = gate
+        if parity is not None:
+            self.parities[properties[keys.MODEL]] = parity
+        if budget is not None:
+            self.budgets.append(budget)
         if report.skipped and not hasattr(report, "wasxfail"):
             reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
             if check == "gate":
@@ -139,6 +141,12 @@ class ConformanceReport:
                 f"{budget['verdict']} ({budget['pairs']} pairs)",
                 red=budget["verdict"] != "pass",
             )
+
+
+def _record(properties: dict[str, Any], check: str) -> dict[str, Any] | None:
+    """The check's measured record, unless it is missing or breaks its schema (the report lists that as malformed)."""
+    record = properties.get(keys.result(check))
+    return record if record is not None and schema_problem(record, RECORDS[check]) is None else None
 
 
 def _baseline_cell(gate: dict[str, Any]) -> str:
