@@ -82,6 +82,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="cap on the pixels (product of the symbolic dims) of any shape a sidecar makes the plugin run "
         "(default 4096*4096)",
     )
+    group.addoption(
+        "--tinyai-report",
+        metavar="DIR",
+        help="write the conformance report to DIR/index.html (figures beside it; needs pytest-tinyai[report])",
+    )
+    group.addoption(
+        "--tinyai-json", metavar="FILE", help="write the run's results as one JSON document (specs/results.schema.json)"
+    )
     group.addoption("--tinyai-ledger", metavar="FILE", help="gate ledger JSON (default: the tinyai_ledger ini option)")
     group.addoption(
         "--tinyai-update-ledger",
