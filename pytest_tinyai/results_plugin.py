@@ -58,6 +58,25 @@ def tinyai_properties(user_properties: Any) -> dict[str, Any]:
     return found
 
 
+def item_id(report: pytest.TestReport) -> tuple[str, str]:
+    """The item's node id and name as a run without xdist gives them: `--dist loadgroup` appends `@<group>` to the
+    node ids of grouped items (the gate's), and the report would otherwise name them differently under `-n`."""
+    prefix, _, last = report.nodeid.rpartition("::")
+    name = report.location[2] if isinstance(report.location[2], str) and report.location[2] else last
+    return (f"{prefix}::{name}" if prefix and last.startswith(f"{name}@") else report.nodeid), name
+
+
+def report_text(report: pytest.TestReport) -> str:
+    """What a report says beside its outcome: a skip's reason, a failure's lines (without the worker line xdist
+    puts before them), nothing for a pass."""
+    longrepr = report.longrepr
+    if report.outcome == "passed" or longrepr is None:
+        return ""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
 class ResultsWriter:
     """Gathers the tinyai items' reports; the controller writes --tinyai-json and --tinyai-report at the end."""
 
@@ -83,16 +102,14 @@ class ResultsWriter:
         if not isinstance(check, str):
             return
         model = found.get(keys.MODEL)
-        log = self.logs.setdefault(
-            report.nodeid,
-            ItemLog(report.nodeid, report.nodeid.rpartition("::")[2], check, model if isinstance(model, str) else None),
-        )
+        nodeid, name = item_id(report)
+        log = self.logs.setdefault(nodeid, ItemLog(nodeid, name, check, model if isinstance(model, str) else None))
         wasxfail = getattr(report, "wasxfail", None)
         log.phases.append(
             Phase(
                 report.when or "call",
                 report.outcome,
-                report.longreprtext if report.outcome != "passed" else "",
+                report_text(report),
                 tuple(found.items()),
                 str(wasxfail) if wasxfail is not None else None,
                 float(report.duration or 0.0),

@@ -139,6 +139,12 @@ def test_under_xdist_the_controller_writes_one_report_with_the_workers_pictures(
     assert_no_internals(result)
     document = results(pytester.path)
     assert document["header"]["workers"] == 2
+    assert item(document, "gate[v2]")["lines"] == [
+        "v2: mean_iou@0.5 0.5000 < baseline v1 0.7500 on fold 'tiny-fold' (margin -0.2500)"
+    ]
+    assert item(document, "bench[light-64x64]")["lines"] == [
+        "light at 64x64: pytest-benchmark is disabled (under xdist or --benchmark-disable): nothing was timed"
+    ]
     assert len(by_model(document["gates"])["v2"]["fold"]["worst"]) == 4
     assert by_model(document["budgets"])["heavy"]["record"]["verdict"] == "fail"
     shown = figures(pytester.path)
