@@ -161,7 +161,7 @@ def latency_chart(latency: list[dict[str, Any]]) -> bytes:
     values = [medians[(model, resolution)] for resolution, model in rows]
     axes.barh(positions, values, color=[colours[models.index(model)] for _, model in rows], height=0.7)
     for position, value in zip(positions, values, strict=True):
-        axes.text(value, position, f" {value:.3g} ms", va="center", fontsize=8)
+        axes.text(value, position, f" {value:.4g} ms", va="center", fontsize=8)
     axes.set_yticks(positions, [f"{short(model)} @ {resolution}" for resolution, model in rows], fontsize=8)
     positive = [value for value in values if value > 0]
     if positive and max(positive) / min(positive) > 30:

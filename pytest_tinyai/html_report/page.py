@@ -34,7 +34,7 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;white-space:pre-wrap
 .pill{display:inline-block;border-radius:10px;padding:1px 9px;font-weight:600;font-size:12.5px;color:#fff}
 .pill.passed{background:#1a7f37}.pill.failed,.pill.xpassed{background:#cf222e}.pill.error{background:#82071e}
 .pill.skipped{background:#bf8700}.pill.xfailed{background:#6e7781}
-table.grid td.cell{text-align:center;min-width:58px;font-weight:600}
+table.grid th{font-size:12.5px;padding:3px 6px}table.grid td.cell{text-align:center;min-width:38px;font-weight:600}
 table.grid td.cell a{color:inherit;text-decoration:none;display:block}
 td.cell.passed{background:#dafbe1;color:#1a7f37}td.cell.failed,td.cell.xpassed{background:#ffebe9;color:#cf222e}
 td.cell.error{background:#ffd8d3;color:#82071e}td.cell.skipped{background:#fff8c5;color:#7d4e00}
@@ -45,7 +45,7 @@ td.cell.xfailed{background:#eaeef2;color:#57606a}td.cell.none{background:#fff;co
 .neg{color:#cf222e;font-weight:600}.pos{color:#1a7f37;font-weight:600}.note{color:#57606a}
 .warn{color:#9a6700;font-weight:600}
 img{max-width:100%;height:auto;display:block;margin:8px 0;border:1px solid #eaeef2}
-nav a{margin-right:14px}
+nav a{margin-right:14px}.wide{overflow-x:auto}
 .row{display:flex;gap:20px;flex-wrap:wrap;align-items:flex-start}.numbers{max-width:560px}
 h4{font-size:14px;font-weight:600;margin:14px 0 2px}
 """
@@ -142,7 +142,7 @@ def _grid(document: dict[str, Any]) -> str:
             row.append(_cell([items[i] | {"index": i} for i in cells.get((model, check), [])]))
         rows.append(f"<tr>{''.join(row)}</tr>")
     body = "".join(_cut(rows, len(checks) + 1, "models"))
-    return f'<table class="grid"><tr><th>model</th>{head}</tr>{body}</table>'
+    return f'<div class="wide"><table class="grid"><tr><th>model</th>{head}</tr>{body}</table></div>'
 
 
 def _cell(items: list[dict[str, Any]]) -> str:
