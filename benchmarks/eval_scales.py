@@ -5,8 +5,8 @@
 
 Images and masks are resized to each size by :func:`pytest_tinyai.fold_eval.evaluate_fold` (the gate's reader and
 metric, bilinear, masks binarised after resizing) and run through onnxruntime on the CPU. A model is scored
-when it is not a smoke model and its sidecar declares the saliency role or a mean-IoU gate. With ``--reference``
-the reference ONNX is scored too and every cell shows the model's delta to it.
+when it is not a smoke model and its sidecar's `tinyai` blocks declare the saliency role or a mean-IoU gate. With
+``--reference`` the reference ONNX is scored too and every cell shows the model's delta to it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import onnxruntime as ort
 from pytest_tinyai.fold_eval import evaluate_fold, session_runner
 from pytest_tinyai.ort_sandbox import session_options
 from pytest_tinyai.registry import load_registry
+from pytest_tinyai.sidecar import namespace
 from pytest_tinyai.strict_json import JsonProblem, load_json_file
 from pytest_tinyai.trust import confined
 
@@ -38,8 +39,9 @@ def saliency_models(registry: Path) -> dict[str, Path]:
             sidecar = load_json_file(onnx_path.with_suffix(".json"), f"{entry.id} sidecar")
         except JsonProblem:
             continue
-        metric = (sidecar.get("gate") or {}).get("metric", "")
-        if sidecar.get("role") == "saliency" or metric.startswith("mean_iou"):
+        blocks = namespace(sidecar)
+        metric = (blocks.get("gate") or {}).get("metric", "")
+        if blocks.get("role") == "saliency" or metric.startswith("mean_iou"):
             models[entry.id] = onnx_path
     return models
 

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from pytest_tinyai.dataset import find_samples, load_image, normalise  # noqa: E402
 from pytest_tinyai.gate.ledger import Ledger  # noqa: E402
 from pytest_tinyai.ort_sandbox import session_options  # noqa: E402
+from pytest_tinyai.sidecar import NAMESPACE, namespace  # noqa: E402
 from pytest_tinyai.thresholds import declared_thresholds  # noqa: E402
 from pytest_tinyai.trust import sha256_of  # noqa: E402
 
@@ -93,7 +94,7 @@ def ort_floor(registry: Path) -> list[tuple[str, int, float]]:
     """(model, images, seconds) of one forward pass per image of its gate's fold, for each gated model."""
     rows = []
     for entry in json.loads(registry.read_text())["models"]:
-        gate = _sidecar(registry, entry).get("gate")
+        gate = namespace(_sidecar(registry, entry)).get("gate")
         if not gate:
             continue
         session = ort.InferenceSession(
@@ -134,22 +135,23 @@ def check_seconds(junit: Path) -> list[tuple[str, int, float]]:
 def copies_registry(registry: Path, folder: Path, copies: int) -> Path:
     """A registry of `copies` copies of the production model, each gated (no baseline) and in a fresh ledger."""
     entries = json.loads(registry.read_text())["models"]
-    source = next(entry for entry in entries if _sidecar(registry, entry).get("status") == "production")
+    source = next(entry for entry in entries if namespace(_sidecar(registry, entry)).get("status") == "production")
     sidecar = _sidecar(registry, source)
-    gate = {key: value for key, value in sidecar["gate"].items() if key != "baseline"}
+    blocks = namespace(sidecar)
+    gate = {key: value for key, value in blocks["gate"].items() if key != "baseline"}
     # golden sets and latency stay with the original: a copy's items are the static and dynamic checks
     dropped = ("status", "role", "latency", "golden")
-    document = {key: value for key, value in sidecar.items() if key not in dropped}
+    kept = {key: value for key, value in blocks.items() if key not in dropped}
     models, ledger = [], Ledger(folder / "ledger.json")
     for index in range(copies):
         model_id = f"{source['id']}_copy{index}"
         shutil.copyfile(registry.parent / source["onnx"], folder / f"{model_id}.onnx")
-        copy = {**document, "name": model_id, "gate": gate}
+        copy = {**sidecar, "name": model_id, NAMESPACE: {**kept, "gate": gate}}
         (folder / f"{model_id}.json").write_text(json.dumps(copy))
         digest = sha256_of(folder / f"{model_id}.onnx")
         models.append({**source, "id": model_id, "onnx": f"{model_id}.onnx", "sha256": digest})
         ledger.update(model_id, gate)
-        ledger.update_thresholds(model_id, declared_thresholds(copy))
+        ledger.update_thresholds(model_id, declared_thresholds(copy[NAMESPACE]))
     ledger.save()
     path = folder / "registry.json"
     path.write_text(json.dumps({"schema_version": 1, "models": models}))

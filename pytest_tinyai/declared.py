@@ -1,7 +1,8 @@
 """What an entry's sidecar declares, read leniently at collection to decide which items exist.
 
-Collection never fails: a sidecar that cannot be read yields `sidecar=None`, and then every
-declaration-driven item is collected anyway so that it fails with the registry trust problem.
+Collection never fails: a sidecar that cannot be read (or whose `tinyai` namespace is not an object) yields
+`sidecar=None`, and then every declaration-driven item is collected anyway so that it fails with the registry
+trust problem. Declarations are pytest-tinyai's blocks, read inside the sidecar's namespace.
 """
 
 from __future__ import annotations
@@ -11,21 +12,27 @@ from typing import Any
 
 from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.registry import Entry
+from pytest_tinyai.sidecar import NAMESPACE, namespace
 from pytest_tinyai.thresholds import GOLDEN_TOLERANCE
 from pytest_tinyai.trust import Limits, Untrusted, present, read_sidecar, sidecar_relative
 
 
 @dataclass(frozen=True)
 class Declared:
-    sidecar: dict[str, Any] | None
+    sidecar: dict[str, Any] | None  # the owner's whole document, not validated
     in_ledger: bool = False  # the ledger records a gate for this model
     ledger_thresholds: frozenset[str] | None = None  # the thresholds the ledger records for it; None: no ledger
 
-    def declares(self, key: str) -> bool:
-        return self.sidecar is None or key in self.sidecar
+    @property
+    def tinyai(self) -> dict[str, Any]:
+        """The namespace's blocks ({} when the sidecar cannot be read or declares none)."""
+        return namespace(self.sidecar)
 
-    def get(self, key: str) -> Any:
-        return None if self.sidecar is None else self.sidecar.get(key)
+    def declares(self, block: str) -> bool:
+        return self.sidecar is None or block in self.tinyai
+
+    def get(self, block: str) -> Any:
+        return self.tinyai.get(block)
 
     @property
     def ledger_configured(self) -> bool:
@@ -54,4 +61,5 @@ def peek(entry: Entry, ledger: Ledger | None) -> Declared:
         sidecar = read_sidecar(entry, Limits())
     except (Untrusted, ValueError):
         return Declared(None, **recorded)
-    return Declared(sidecar if isinstance(sidecar, dict) else None, **recorded)
+    readable = isinstance(sidecar, dict) and isinstance(sidecar.get(NAMESPACE, {}), dict)
+    return Declared(sidecar if readable else None, **recorded)

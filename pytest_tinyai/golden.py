@@ -1,7 +1,7 @@
 """Golden input/output sets in the ONNX test-data format (the Model Zoo's and onnx_test_runner's layout).
 
 A set is a folder `test_data_set_N/` holding `input_K.pb` and `output_K.pb`, each one serialised `onnx.TensorProto`.
-A sidecar declares its sets in a `golden` block, with the tolerance they are compared at, the onnxruntime version
+A sidecar declares its sets in a `tinyai.golden` block, with the tolerance they are compared at, the onnxruntime version
 that recorded each set and the sha256 of every file:
 
     "golden": {"tolerance": 1e-05, "sets": [{"path": "saliency_student_v2/test_data_set_0", "onnxruntime": "1.32.0",

@@ -2,7 +2,7 @@
 
 For each model it writes `<registry folder>/<model stem>/test_data_set_0/{input_K.pb, output_K.pb}` (the Model Zoo's
 layout, beside the model) and declares the set, its file digests and the onnxruntime version in the sidecar's
-`golden` block. The inputs are deterministic: a gated model's first fold image, through its model kind; otherwise
+`tinyai.golden` block. The inputs are deterministic: a gated model's first fold image, through its model kind; otherwise
 seeded random inputs at the contract's nominal shape. The model runs in the sandbox like in the check, and only
 once its registry trust and its allowlist screening hold. An existing set is never overwritten without --force.
 
@@ -17,7 +17,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -27,8 +26,9 @@ from pytest_tinyai.findings import NotChecked, printable
 from pytest_tinyai.golden import SET_PREFIX, tensor_bytes
 from pytest_tinyai.kinds import BUILTIN_KINDS, ModelKind
 from pytest_tinyai.model import ModelUnderTest
-from pytest_tinyai.registry import load_registry, sidecar_schema_errors
+from pytest_tinyai.registry import load_registry
 from pytest_tinyai.registry_writer import atomic_write_bytes, dump_json
+from pytest_tinyai.sidecar import NAMESPACE, sidecar_problems
 from pytest_tinyai.tensor_contract import Contract
 from pytest_tinyai.thresholds import DEFAULT_GOLDEN_TOLERANCE
 from pytest_tinyai.trust import Limits, sidecar_relative
@@ -62,7 +62,7 @@ def recording_feeds(
     model: ModelUnderTest, contract: Contract, kinds: dict[str, ModelKind], data_dir: Path | None = None
 ) -> tuple[dict[str, np.ndarray], str]:
     """Deterministic inputs and where they came from: a gated model's first fold image, else seeded random ones."""
-    fold = model.sidecar.get("gate", {}).get("fold", {}).get("name")
+    fold = model.tinyai.get("gate", {}).get("fold", {}).get("name")
     if fold is not None:
         try:
             root = fold_root(model.entry.folder, data_dir, fold)
@@ -101,13 +101,13 @@ def record_model(
         raise RecordError(f"{model.id}: registry trust failed: {model.trust.problems[0]}")
     if model.trust.sidecar is None:
         raise RecordError(f"{model.id}: no sidecar to declare the set and its digests in")
-    sidecar: dict[str, Any] = model.sidecar
+    sidecar, blocks = model.sidecar, model.tinyai
     if model.contract is None:
         raise RecordError(f"{model.id}: the sidecar declares no contract to draw inputs from")
     relative = set_path(entry.raw["onnx"])
     folder = entry.folder.resolve()
     target = folder / relative
-    declared = sidecar.get("golden", {}).get("sets", [])
+    declared = blocks.get("golden", {}).get("sets", [])
     exists = target.exists() or any(block["path"] == relative for block in declared)
     if exists and not force:
         raise RecordError(f"{model.id}: golden set '{relative}' exists; not overwritten (--force re-records it)")
@@ -136,11 +136,11 @@ def record_model(
         "source": source,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     }
-    golden = dict(sidecar.get("golden", {}))
+    golden = dict(blocks.get("golden", {}))
     golden.setdefault("tolerance", DEFAULT_GOLDEN_TOLERANCE)
     golden["sets"] = [*(other for other in declared if other["path"] != relative), block]
-    updated = {**sidecar, "golden": golden}
-    problems = sidecar_schema_errors(updated, model.limits.sidecar_fields)
+    updated = {**sidecar, NAMESPACE: {**blocks, "golden": golden}}
+    problems = sidecar_problems(updated, model.limits.sidecar_fields)
     if problems:
         raise RecordError(f"{model.id}: the sidecar would be invalid: {'; '.join(problems)}")
     existing = next(path for path in (target, *target.parents) if path.exists())

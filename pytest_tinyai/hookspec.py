@@ -36,7 +36,7 @@ def pytest_tinyai_checks() -> list[Check]:
 
 
 def pytest_tinyai_model_kinds() -> list[ModelKind]:
-    """Model kinds, by the name a sidecar's `contract.kind` gives: how fold samples become feeds and outputs
+    """Model kinds, by the name a sidecar's `tinyai.contract.kind` gives: how fold samples become feeds and outputs
     become predictions (see `pytest_tinyai.kinds.ModelKind`). Example::
 
         class QualityPair:
@@ -53,7 +53,8 @@ def pytest_tinyai_model_kinds() -> list[ModelKind]:
 
 
 def pytest_tinyai_metrics() -> list[Metric]:
-    """Metrics a gate may name in `gate.metric`: `score(predictions, truths) -> float`, higher is better. Example::
+    """Metrics a gate may name in `tinyai.gate.metric`: `score(predictions, truths) -> float`, higher is better.
+    Example::
 
     import numpy as np
     from pytest_tinyai.metrics import Metric
@@ -65,11 +66,16 @@ def pytest_tinyai_metrics() -> list[Metric]:
 
 
 def pytest_tinyai_sidecar_fields() -> dict[str, dict[str, Any]]:
-    """Extra top-level sidecar keys a registry carries, each with the JSON schema its value must satisfy
-    (unknown keys still fail the sidecar's schema, so a typo cannot switch a check off). Example::
+    """A plugin's own declarative sidecar blocks, each with the JSON schema its value must satisfy. They join
+    pytest-tinyai's blocks in the sidecar's `tinyai` namespace, where an unknown key still fails the schema, so a
+    typo cannot switch a check off; a check reads its block as `model.tinyai.get(name)`. A name may not be one of
+    the built-in blocks. The owner's top-level fields need no registering: any field outside the namespace is
+    allowed. Example::
 
         def pytest_tinyai_sidecar_fields():
-            return {"feature_order": {"type": "array", "items": {"type": "string"}}}
+            return {"reviewers": {"type": "array", "items": {"type": "string"}, "minItems": 1}}
+
+    declared as `{"tinyai": {"reviewers": ["ana", "ben"]}, ...}`.
     """
 
 

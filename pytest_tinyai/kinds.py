@@ -1,6 +1,6 @@
 """Model kinds: how a fold's samples become a model's feeds, and its outputs what a metric reads.
 
-A kind is looked up by the name a sidecar's contract declares (`contract.kind`, default `saliency_map`);
+A kind is looked up by the name a sidecar's contract declares (`tinyai.contract.kind`, default `saliency_map`);
 plugins and conftests add kinds through the `pytest_tinyai_model_kinds` hook (see `hookspec`). Example: a
 full-reference quality model takes a reference and a distorted image and gives one score; its kind reads a
 fold of image pairs with their mean opinion scores, feeds both images, and hands the metric the score.

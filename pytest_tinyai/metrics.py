@@ -2,7 +2,7 @@
 
 A metric takes the predictions and truths a model kind produced for every sample of a fold and returns one
 number, higher is better. Plugins and conftests add metrics through the `pytest_tinyai_metrics` hook (see
-`hookspec`); a sidecar's `gate.metric` must name a registered one.
+`hookspec`); a sidecar's `tinyai.gate.metric` must name a registered one.
 """
 
 from __future__ import annotations

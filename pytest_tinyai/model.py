@@ -31,6 +31,7 @@ from pytest_tinyai.ort_sandbox import (
     shared_sandbox,
 )
 from pytest_tinyai.registry import Entry
+from pytest_tinyai.sidecar import namespace
 from pytest_tinyai.tensor_contract import Contract
 from pytest_tinyai.trust import Limits, Trust, assess
 
@@ -116,9 +117,14 @@ class ModelUnderTest:
 
     @property
     def sidecar(self) -> dict[str, Any]:
-        """The validated sidecar, or {} for a smoke model that has none."""
+        """The owner's whole sidecar document, validated, or {} for a smoke model that has none."""
         self.require_trusted()
         return self.trust.sidecar or {}
+
+    @property
+    def tinyai(self) -> dict[str, Any]:
+        """pytest-tinyai's blocks: the sidecar's `tinyai` namespace, {} when it declares none."""
+        return namespace(self.sidecar)
 
     @property
     def weights(self) -> dict[str, np.ndarray] | None:
@@ -128,8 +134,8 @@ class ModelUnderTest:
 
     @cached_property
     def contract(self) -> Contract | None:
-        """The sidecar's tensor contract, parsed once (None when the sidecar declares none)."""
-        block = self.sidecar.get("contract")
+        """The namespace's tensor contract, parsed once (None when the sidecar declares none)."""
+        block = self.tinyai.get("contract")
         return None if block is None else Contract.from_sidecar(block)
 
     @cached_property

@@ -11,6 +11,7 @@ from pytest_tinyai.checks import Check
 from pytest_tinyai.kinds import ModelKind
 from pytest_tinyai.metrics import Metric
 from pytest_tinyai.registry_formats import RegistryFormat
+from pytest_tinyai.sidecar import BLOCKS, NAMESPACE
 
 
 class PartError(ValueError):
@@ -37,6 +38,8 @@ class Parts:
             for name, schema in declared.items():
                 if name in fields:
                     raise PartError(f"sidecar field '{name}' is registered twice")
+                if name in BLOCKS:
+                    raise PartError(f"sidecar field '{name}' is a built-in block of the '{NAMESPACE}' namespace")
                 fields[name] = schema
         return cls(tuple(checks), _by_name(kinds), _by_name(metrics), fields, tuple(formats))
 

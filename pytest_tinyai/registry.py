@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -21,26 +20,20 @@ MAX_SCHEMA_MESSAGE = 200
 ENTRY_PATH = re.compile(r"^\$\.models\[(?P<index>\d+)\](?P<rest>.*)$")
 
 
-def schema_errors(document: Any, schema_name: str, extra_fields: Mapping[str, Any] | None = None) -> list[str]:
+def schema_errors(document: Any, schema_name: str) -> list[str]:
     """Every violation of a packaged JSON schema, as 'path: message' lines in document order."""
-    validator = _validator(schema_name, json.dumps(extra_fields or {}, sort_keys=True))
+    return validation_errors(_validator(schema_name), document)
+
+
+def validation_errors(validator: jsonschema.Draft202012Validator, document: Any) -> list[str]:
+    """Every violation `validator` finds, as 'path: message' lines in document order."""
     errors = sorted(validator.iter_errors(document), key=lambda error: list(map(str, error.absolute_path)))
     return [f"{_shortened(error.json_path)}: {_shortened(error.message)}" for error in errors]
 
 
 @cache
-def _validator(schema_name: str, extra_fields: str = "{}") -> jsonschema.Draft202012Validator:
-    """The packaged schema's validator; `extra_fields` (JSON: key → schema) joins its top-level properties."""
-    schema = json_schema(schema_name)
-    extra = json.loads(extra_fields)
-    if extra:
-        schema = {**schema, "properties": {**extra, **schema["properties"]}}
-    return jsonschema.Draft202012Validator(schema)
-
-
-def sidecar_schema_errors(sidecar: Any, extra_fields: Mapping[str, Any]) -> list[str]:
-    """`schema_errors` against the sidecar schema with the top-level fields that plugins registered."""
-    return schema_errors(sidecar, "sidecar.schema.json", extra_fields)
+def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json_schema(schema_name))
 
 
 def _shortened(text: str) -> str:

@@ -17,7 +17,8 @@ from pytest_tinyai.gate.ledger import Ledger
 from pytest_tinyai.model import Execution, ModelUnderTest
 from pytest_tinyai.ort_sandbox import GIB, shared_sandbox
 from pytest_tinyai.parts import Parts
-from pytest_tinyai.registry import Entry, Registry, load_registry, sidecar_schema_errors
+from pytest_tinyai.registry import Entry, Registry, load_registry
+from pytest_tinyai.sidecar import namespace, sidecar_problems
 from pytest_tinyai.specs import SpecError, load_allowlist, load_resize_contract
 from pytest_tinyai.thresholds import THRESHOLD_BLOCKS, declared_thresholds
 from pytest_tinyai.trust import MIB, Limits
@@ -118,13 +119,14 @@ class RunState:
                 sidecar = peek(entry, None).sidecar
                 if not sidecar:
                     continue
-                if sidecar_schema_errors(sidecar, self.limits.sidecar_fields):
-                    if {"gate", *THRESHOLD_BLOCKS} & set(sidecar):
+                blocks = namespace(sidecar)
+                if sidecar_problems(sidecar, self.limits.sidecar_fields):
+                    if {"gate", *THRESHOLD_BLOCKS} & (set(blocks) | set(sidecar)):
                         self.ledger_updates.append(f"{entry.id}: sidecar fails its schema; nothing recorded")
                     continue
-                if "gate" in sidecar and (message := self.ledger.update(entry.id, sidecar["gate"])):
+                if "gate" in blocks and (message := self.ledger.update(entry.id, blocks["gate"])):
                     self.ledger_updates.append(message)
-                self.ledger_updates.extend(self.ledger.update_thresholds(entry.id, declared_thresholds(sidecar)))
+                self.ledger_updates.extend(self.ledger.update_thresholds(entry.id, declared_thresholds(blocks)))
         if json.dumps([self.ledger.gates, self.ledger.thresholds], sort_keys=True) != before:
             self.ledger.save()
 

@@ -1,4 +1,4 @@
-"""The thresholds a sidecar declares, by name: upper bounds that the ledger ratchets (tighter means lower).
+"""The thresholds a sidecar's namespace declares, by name: upper bounds that the ledger ratchets (tighter means lower).
 
 Today: the parity tolerance of a model with a PyTorch reference (its default when the sidecar names none), each
 relative latency budget, and the golden tolerance of a model with golden sets (its default when the block names none).
@@ -13,15 +13,17 @@ DEFAULT_PARITY_TOLERANCE = 1e-5
 PARITY_TOLERANCE = "parity tolerance"
 GOLDEN_TOLERANCE = "golden tolerance"  # pytest_tinyai.golden uses the same name
 DEFAULT_GOLDEN_TOLERANCE = 1e-5
-THRESHOLD_BLOCKS = ("reference", "latency", "golden")  # the sidecar blocks that declare or imply a threshold
+THRESHOLD_BLOCKS = ("reference", "latency", "golden")  # the namespace blocks that declare or imply a threshold
 
 
-def parity_tolerance(sidecar: dict[str, Any]) -> float:
-    return sidecar.get("parity", {}).get("tolerance", DEFAULT_PARITY_TOLERANCE)
+def parity_tolerance(blocks: dict[str, Any]) -> float:
+    """The parity tolerance of the sidecar's `tinyai` blocks."""
+    return blocks.get("parity", {}).get("tolerance", DEFAULT_PARITY_TOLERANCE)
 
 
-def golden_tolerance(sidecar: dict[str, Any]) -> float:
-    return sidecar.get("golden", {}).get("tolerance", DEFAULT_GOLDEN_TOLERANCE)
+def golden_tolerance(blocks: dict[str, Any]) -> float:
+    """The golden tolerance of the sidecar's `tinyai` blocks."""
+    return blocks.get("golden", {}).get("tolerance", DEFAULT_GOLDEN_TOLERANCE)
 
 
 def budget_key(budget: dict[str, Any]) -> str:
@@ -29,13 +31,13 @@ def budget_key(budget: dict[str, Any]) -> str:
     return f"latency budget {height}x{width} vs {budget['relative_to']}"
 
 
-def declared_thresholds(sidecar: dict[str, Any]) -> dict[str, float]:
-    """Name → value of every threshold the (schema-valid) sidecar declares or implies."""
+def declared_thresholds(blocks: dict[str, Any]) -> dict[str, float]:
+    """Name → value of every threshold the (schema-valid) sidecar's `tinyai` blocks declare or imply."""
     thresholds = {}
-    if "reference" in sidecar:
-        thresholds[PARITY_TOLERANCE] = parity_tolerance(sidecar)
-    for budget in sidecar.get("latency", {}).get("budgets", []):
+    if "reference" in blocks:
+        thresholds[PARITY_TOLERANCE] = parity_tolerance(blocks)
+    for budget in blocks.get("latency", {}).get("budgets", []):
         thresholds[budget_key(budget)] = budget["max_ratio"]
-    if "golden" in sidecar:
-        thresholds[GOLDEN_TOLERANCE] = golden_tolerance(sidecar)
+    if "golden" in blocks:
+        thresholds[GOLDEN_TOLERANCE] = golden_tolerance(blocks)
     return thresholds

@@ -18,7 +18,8 @@ from pytest_tinyai.bounded_read import MIB, Refused, byte_size, file_kind, read_
 from pytest_tinyai.findings import first_line, printable
 from pytest_tinyai.graph import all_tensors
 from pytest_tinyai.options import DEFAULT_MAX_PIXELS
-from pytest_tinyai.registry import Entry, sidecar_schema_errors
+from pytest_tinyai.registry import Entry
+from pytest_tinyai.sidecar import namespace, sidecar_problems
 from pytest_tinyai.strict_json import JsonProblem, parse_json
 from pytest_tinyai.tensor_contract import pixel_cap_problems
 
@@ -34,7 +35,7 @@ class Limits:
     max_sidecar_bytes: int = 1 * MIB
     max_weights_bytes: int = 50 * MIB
     max_pixels: int = DEFAULT_MAX_PIXELS
-    sidecar_fields: Mapping[str, Any] = field(default_factory=dict)  # top-level keys plugins add to the schema
+    sidecar_fields: Mapping[str, Any] = field(default_factory=dict)  # blocks plugins add to the sidecar's namespace
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Trust:
     problems: list[str] = field(default_factory=list)
     onnx_path: Path | None = None
     proto: onnx.ModelProto | None = None
-    sidecar: dict[str, Any] | None = None
+    sidecar: dict[str, Any] | None = None  # the owner's whole document, validated (pytest-tinyai's blocks: `namespace`)
     weights: dict[str, np.ndarray] | None = None  # the sidecar's trained weights, parsed from the hashed bytes
 
 
@@ -131,8 +132,8 @@ def assess(entry: Entry, limits: Limits) -> Trust:
     _check_int8_sibling(entry, limits, trust.problems)
     _check_sigstore_bundle(entry, trust.problems)
     trust.sidecar = _load_sidecar(entry, limits, trust.problems)
-    if trust.sidecar is not None and "weights" in trust.sidecar:
-        trust.weights = _load_weights(entry, trust.sidecar["weights"], limits, trust.problems)
+    if "weights" in (blocks := namespace(trust.sidecar)):
+        trust.weights = _load_weights(entry, blocks["weights"], limits, trust.problems)
     return trust
 
 
@@ -246,9 +247,9 @@ def _load_sidecar(entry: Entry, limits: Limits, problems: list[str]) -> dict[str
     except (Untrusted, JsonProblem) as error:
         problems.append(str(error))
         return None
-    errors = sidecar_schema_errors(sidecar, limits.sidecar_fields)
-    if not errors and "contract" in sidecar:
-        errors = pixel_cap_problems(sidecar["contract"], sidecar.get("latency"), limits.max_pixels)
+    errors = sidecar_problems(sidecar, limits.sidecar_fields)
+    if not errors and "contract" in (blocks := namespace(sidecar)):
+        errors = pixel_cap_problems(blocks["contract"], blocks.get("latency"), limits.max_pixels)
     problems.extend(f"sidecar '{printable(relative)}' {line}" for line in errors)
     return sidecar if not errors else None
 

@@ -56,7 +56,7 @@ class GateResult:
 
 
 def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding] | CheckResult:
-    gate = model.sidecar.get("gate")
+    gate = model.tinyai.get("gate")
     findings: list[Finding] = []
 
     def report(message: str) -> None:
@@ -149,10 +149,10 @@ def _baseline_score(model, baseline_id, fold_root, metric, context, report) -> t
 
 
 def _status_problems(model: ModelUnderTest, gate: dict[str, Any], context: CheckContext, report) -> None:
-    status = model.sidecar.get("status")
+    status = model.tinyai.get("status")
     if status == "production" and "gate_failed" in gate:
         report(f"status is production but the gate records gate_failed: {gate['gate_failed']!r}")
-    role = model.sidecar.get("role")
+    role = model.tinyai.get("role")
     if status != "production" or role is None:
         return
     rivals = sorted(
@@ -166,7 +166,7 @@ def _status_problems(model: ModelUnderTest, gate: dict[str, Any], context: Check
 
 def _declares(peer: ModelUnderTest, **fields: str) -> bool:
     try:
-        sidecar = peer.sidecar
+        blocks = peer.tinyai
     except NotChecked:
         return False
-    return all(sidecar.get(key) == value for key, value in fields.items())
+    return all(blocks.get(key) == value for key, value in fields.items())

@@ -1,6 +1,6 @@
 """Golden check: the model, run in the sandbox on each stored set's inputs, reproduces the stored outputs.
 
-Each set the sidecar's `golden` block declares is read as registry data (see pytest_tinyai.golden), its inputs are
+Each set the sidecar's `tinyai.golden` declares is read as registry data (see pytest_tinyai.golden), its inputs are
 held to the contract and the pixel cap, the model runs on them, and every output is compared with the stored one
 within the declared tolerance (ratcheted by the ledger as "golden tolerance"). A failure names the set, the output,
 the max-abs difference and where it lies, and the onnxruntime version that recorded the set when it is not this one.
@@ -22,7 +22,7 @@ from pytest_tinyai.thresholds import GOLDEN_TOLERANCE, golden_tolerance
 
 
 def check_golden(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
-    block = model.sidecar.get("golden")
+    block = model.tinyai.get("golden")
     if block is None:
         recorded = context.ledger.thresholds.get(model.id, {}) if context.ledger is not None else {}
         if GOLDEN_TOLERANCE in recorded:
@@ -30,7 +30,7 @@ def check_golden(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
             why = f"the ledger records a {GOLDEN_TOLERANCE} of {value:g} but the sidecar declares no golden sets"
             return [Finding(model.id, "golden", why)]
         return []
-    tolerance = golden_tolerance(model.sidecar)
+    tolerance = golden_tolerance(model.tinyai)
     findings: list[Finding] = []
     for declared in block["sets"]:
         try:

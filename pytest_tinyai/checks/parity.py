@@ -34,18 +34,18 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> CheckResult:
     """One finding per output whose worst max-abs difference exceeds the tolerance (sidecar parity.tolerance,
     default 1e-5), or one per reason the reference could not be built, loaded or run. The record says which kind
     of parity ran ("trained weights" or "graph weights") and the worst max-abs difference measured."""
-    if model.sidecar.get("reference") is None:
+    if model.tinyai.get("reference") is None:
         return CheckResult([])
     if model.contract is None:
         why = "the sidecar names a reference but declares no contract to draw shapes from"
         return CheckResult([Finding(model.id, "parity", why)])
-    spec = model.sidecar["reference"]
+    spec = model.tinyai["reference"]
     if not within_roots(spec, context.reference_roots):
         roots = ", ".join(context.reference_roots) or "none configured"
         why = f"reference '{spec}' is outside the trusted roots ({roots}: the tinyai_reference_roots ini option)"
         raise NotRun(model.id, "parity", why)
     contract = model.contract
-    tolerance = parity_tolerance(model.sidecar)
+    tolerance = parity_tolerance(model.tinyai)
     try:
         require_torch()
         from pytest_tinyai.parity.compare import measure
@@ -90,7 +90,7 @@ def _kinds(measurements: list[Measurement]) -> list[str]:
 def parity_cases(model: ModelUnderTest, contract: Contract, context: CheckContext) -> list[Case]:
     """Random-normal cases at contract shapes, plus images of the eval fold when the gate names one that exists."""
     cases = random_cases(contract)
-    fold = model.sidecar.get("gate", {}).get("fold", {}).get("name")
+    fold = model.tinyai.get("gate", {}).get("fold", {}).get("name")
     if fold is not None and (root := _fold_root(model, fold, context)) is not None:
         cases += image_cases(contract, root)
     return cases

@@ -13,5 +13,5 @@ def check_thresholds(model: ModelUnderTest, context: CheckContext) -> list[Findi
     if context.ledger is None:
         return []
     recorded = context.ledger.thresholds.get(model.id, {})
-    problems = threshold_problems(recorded, declared_thresholds(model.sidecar))
+    problems = threshold_problems(recorded, declared_thresholds(model.tinyai))
     return [Finding(model.id, "thresholds", f"ledger {context.ledger.path.name}: {problem}") for problem in problems]

@@ -28,7 +28,7 @@ _PREPARED: dict[tuple[Path, str, str], nn.Module] = {}
 
 def parity_kind(model: ModelUnderTest) -> str:
     """Which parity a model gets: TRAINED when its sidecar declares a weights file, GRAPH otherwise."""
-    return TRAINED if "weights" in model.sidecar else GRAPH
+    return TRAINED if "weights" in model.tinyai else GRAPH
 
 
 def prepared_reference(model: ModelUnderTest) -> nn.Module:
@@ -36,7 +36,7 @@ def prepared_reference(model: ModelUnderTest) -> nn.Module:
 
     Raises ParityError when the sidecar names no reference or contract, or the weights do not load or map.
     """
-    spec = model.sidecar.get("reference")
+    spec = model.tinyai.get("reference")
     if spec is None:
         raise ParityError("the sidecar names no PyTorch reference")
     kind = parity_kind(model)
@@ -44,7 +44,7 @@ def prepared_reference(model: ModelUnderTest) -> nn.Module:
     if key not in _PREPARED:
         reference = load_reference(spec)
         if kind == TRAINED:
-            load_trained_weights(reference, model.weights or {}, model.sidecar["weights"]["path"])
+            load_trained_weights(reference, model.weights or {}, model.tinyai["weights"]["path"])
         else:
             import_weights(reference, model.proto, probe_inputs(model))
         _PREPARED[key] = reference

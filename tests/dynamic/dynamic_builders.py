@@ -22,7 +22,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
-from saliency_sidecar import saliency_sidecar, square_dims
+from saliency_sidecar import placed, saliency_sidecar, square_dims
 
 from pytest_tinyai.dataset import content_hash
 
@@ -138,12 +138,12 @@ def dims(minimum: int = 1, maximum: int = 64, multiple_of: int = 1) -> dict[str,
 
 
 def sidecar(model_id: str, *, dim_rules: dict[str, Any] | None = None, nominal: int = 32, **blocks: Any) -> dict:
-    """A valid sidecar with a contract (output range [0, 1]) and the given top-level blocks (gate, status, ...)."""
+    """A valid sidecar with a contract (output range [0, 1]) and the given blocks (gate, status, ...) in its
+    `tinyai` namespace (a value of None leaves a block out)."""
     document = saliency_sidecar(
         model_id, opset=OPSET, dims=dim_rules if dim_rules is not None else dims(), nominal=nominal
     )
-    document.update({key: value for key, value in blocks.items() if value is not None})
-    return document
+    return placed(document, **{key: value for key, value in blocks.items() if value is not None})
 
 
 def gate(

@@ -269,7 +269,7 @@ def test_the_gate_feeds_images_normalised_as_the_contract_declares(pytester, wor
     ((pixel / 255 - 1) / 1) a full-red pixel becomes 0, the sigmoid stays at 0.5 and nothing is found (IoU 0.0)."""
     block = workspace.add_gated("v1", "red", fold_hash=fold_hash, claimed=0.0, floor=0.0)
     document = json.loads((workspace.root / "v1.json").read_text())
-    document["contract"]["inputs"][0]["normalisation"] = {"mean": [1.0, 1.0, 1.0], "std": [1.0, 1.0, 1.0]}
+    document["tinyai"]["contract"]["inputs"][0]["normalisation"] = {"mean": [1.0, 1.0, 1.0], "std": [1.0, 1.0, 1.0]}
     (workspace.root / "v1.json").write_text(json.dumps(document))
     workspace.write_ledger({"v1": ledger_record(block)})
     result = run_gate(pytester)

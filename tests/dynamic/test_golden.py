@@ -45,16 +45,17 @@ def read_sidecar(registry: Path, model_id: str = MODEL) -> dict:
     return json.loads(sidecar_path(registry, model_id).read_text())
 
 
-def edit_sidecar(registry: Path, change) -> None:
+def edit_blocks(registry: Path, change) -> None:
+    """Apply `change` to the sidecar's `tinyai` blocks, in place, and write the sidecar back."""
     sidecar = read_sidecar(registry)
-    change(sidecar)
+    change(sidecar["tinyai"])
     sidecar_path(registry).write_text(json.dumps(sidecar, indent=2))
 
 
 def rehash(registry: Path, name: str) -> None:
     """Declare the current digest of a set file in the sidecar (so only what the file holds is wrong)."""
     digest = hashlib.sha256((registry.parent / SET / name).read_bytes()).hexdigest()
-    edit_sidecar(registry, lambda sidecar: sidecar["golden"]["sets"][0]["files"].__setitem__(name, digest))
+    edit_blocks(registry, lambda blocks: blocks["golden"]["sets"][0]["files"].__setitem__(name, digest))
 
 
 def rewrite(registry: Path, name: str, change) -> None:
@@ -109,7 +110,7 @@ def assert_one_line(result, check: str, *fragments: str) -> None:
 
 def test_recorded_sets_pass_and_follow_the_model_zoo_layout(pytester, registry):
     assert sorted(path.name for path in (registry.parent / SET).iterdir()) == ["input_0.pb", "output_0.pb"]
-    block = read_sidecar(registry)["golden"]
+    block = read_sidecar(registry)["tinyai"]["golden"]
     assert block["tolerance"] == 1e-5
     assert block["sets"][0]["path"] == SET and block["sets"][0]["onnxruntime"] == ort.__version__
     result = run_golden(pytester, registry)
@@ -138,8 +139,8 @@ def test_a_model_zoo_set_written_by_onnx_beside_the_model_passes(pytester, regis
         tensor.name = ""  # the Model Zoo's files are positional; names are optional
         onnx.save_tensor(tensor, str(zoo / name))
         files[name] = hashlib.sha256((zoo / name).read_bytes()).hexdigest()
-    edit_sidecar(
-        registry, lambda sidecar: sidecar["golden"]["sets"].append({"path": f"{MODEL}/test_data_set_1", "files": files})
+    edit_blocks(
+        registry, lambda blocks: blocks["golden"]["sets"].append({"path": f"{MODEL}/test_data_set_1", "files": files})
     )
     result = run_golden(pytester, registry)
     assert item_outcomes(result)[f"golden[{MODEL}]"] == "passed"
@@ -171,7 +172,7 @@ def test_an_altered_stored_output_fails_naming_where(pytester, registry):
 
 def test_a_difference_under_another_onnxruntime_says_so(pytester, registry):
     rewrite(registry, "output_0.pb", shifted(None, 1e-4))
-    edit_sidecar(registry, lambda sidecar: sidecar["golden"]["sets"][0].__setitem__("onnxruntime", "1.0.0"))
+    edit_blocks(registry, lambda blocks: blocks["golden"]["sets"][0].__setitem__("onnxruntime", "1.0.0"))
     result = run_golden(pytester, registry)
     assert_one_line(result, "golden", "max-abs-diff", f"recorded with onnxruntime 1.0.0, now {ort.__version__}")
 
@@ -208,7 +209,7 @@ def test_a_missing_file_fails(pytester, registry):
 def test_a_set_path_escaping_the_folder_fails_without_reading_it(pytester, registry):
     outside = pytester.path.parent / "outside"
     outside.mkdir(exist_ok=True)
-    edit_sidecar(registry, lambda sidecar: sidecar["golden"]["sets"][0].__setitem__("path", "../outside"))
+    edit_blocks(registry, lambda blocks: blocks["golden"]["sets"][0].__setitem__("path", "../outside"))
     result = run_golden(pytester, registry)
     assert_one_line(result, "golden", "golden file path '../outside/input_0.pb' escapes the registry folder")
 
@@ -240,14 +241,14 @@ def write_ledger(registry: Path, tolerance: float) -> Path:
 
 def test_a_tolerance_loosened_against_the_ledger_fails(pytester, registry):
     ledger = write_ledger(registry, 1e-5)
-    edit_sidecar(registry, lambda sidecar: sidecar["golden"].__setitem__("tolerance", 1e-3))
+    edit_blocks(registry, lambda blocks: blocks["golden"].__setitem__("tolerance", 1e-3))
     result = run_golden(pytester, registry, "--tinyai-ledger", str(ledger), marker="tinyai_thresholds")
     assert_one_line(result, "thresholds", "ledger ledger.json: golden tolerance loosened from 1e-05 (ledger) to 0.001")
 
 
 def test_dropping_the_golden_block_cannot_shed_the_check(pytester, registry):
     ledger = write_ledger(registry, 1e-5)
-    edit_sidecar(registry, lambda sidecar: sidecar.pop("golden"))
+    edit_blocks(registry, lambda blocks: blocks.pop("golden"))
     result = run_golden(pytester, registry, "--tinyai-ledger", str(ledger))
     assert_one_line(
         result, "golden", "the ledger records a golden tolerance of 1e-05 but the sidecar declares no golden sets"
@@ -258,17 +259,17 @@ def test_dropping_the_golden_block_cannot_shed_the_check(pytester, registry):
 
 def test_update_ledger_records_the_golden_tolerance_and_never_loosens_it(pytester, registry):
     ledger = write_ledger(registry, 1e-5)
-    edit_sidecar(registry, lambda sidecar: sidecar["golden"].__setitem__("tolerance", 1e-6))
+    edit_blocks(registry, lambda blocks: blocks["golden"].__setitem__("tolerance", 1e-6))
     run_golden(pytester, registry, "--tinyai-ledger", str(ledger), "--tinyai-update-ledger", "--collect-only")
     assert json.loads(ledger.read_text())["thresholds"][MODEL]["golden tolerance"] == 1e-6
-    edit_sidecar(registry, lambda sidecar: sidecar["golden"].__setitem__("tolerance", 1e-5))
+    edit_blocks(registry, lambda blocks: blocks["golden"].__setitem__("tolerance", 1e-5))
     result = run_golden(pytester, registry, "--tinyai-ledger", str(ledger), "--tinyai-update-ledger", "--collect-only")
     assert "thresholds NOT updated, the ledger never loosens: golden tolerance loosened" in result.stdout.str()
     assert json.loads(ledger.read_text())["thresholds"][MODEL]["golden tolerance"] == 1e-6
 
 
 def test_a_non_finite_or_huge_tolerance_breaks_the_schema(pytester, registry):
-    edit_sidecar(registry, lambda sidecar: sidecar["golden"].__setitem__("tolerance", 0.5))
+    edit_blocks(registry, lambda blocks: blocks["golden"].__setitem__("tolerance", 0.5))
     result = run_golden(pytester, registry)
     assert_one_line(result, "golden", "golden.tolerance", "0.5")
 

@@ -76,7 +76,9 @@ def test_a_memory_bomb_on_the_allowlist_fails_in_one_line_under_the_memory_cap(p
 
 
 def test_a_nominal_shape_of_28000_squared_fails_the_registry_check_and_nothing_runs(pytester, hostile):
-    sidecar = with_sidecar("huge", contract={**with_sidecar("huge")["contract"], "nominal": {"H": 28000, "W": 28000}})
+    sidecar = with_sidecar(
+        "huge", contract={**with_sidecar("huge")["tinyai"]["contract"], "nominal": {"H": 28000, "W": 28000}}
+    )
     hostile.add("huge", sidecar=sidecar)
     run = run_hostile(pytester, hostile)
     assert_contained(run, "huge", f"contract nominal H=28000 W=28000 is 784,000,000 pixels, {OVER_THE_PIXEL_CAP}")
@@ -84,7 +86,7 @@ def test_a_nominal_shape_of_28000_squared_fails_the_registry_check_and_nothing_r
 
 
 def test_dims_up_to_100000_fail_the_registry_check(pytester, hostile):
-    contract = {**with_sidecar("wide")["contract"], "dims": square_dims(1, 100000)}
+    contract = {**with_sidecar("wide")["tinyai"]["contract"], "dims": square_dims(1, 100000)}
     hostile.add("wide", sidecar=with_sidecar("wide", contract=contract))
     run = run_hostile(pytester, hostile, *select("fuzz"))
     assert_contained(run, "wide", f"contract dims max H=100000 W=100000 is 10,000,000,000 pixels, {OVER_THE_PIXEL_CAP}")
@@ -98,7 +100,7 @@ def test_a_latency_resolution_of_50000_squared_fails_the_registry_check(pytester
 
 
 def test_an_input_whose_fixed_dims_hold_a_bomb_fails_the_registry_check(pytester, hostile):
-    contract = with_sidecar("batch")["contract"]
+    contract = with_sidecar("batch")["tinyai"]["contract"]
     contract["inputs"] = [{**contract["inputs"][0], "shape": [100000, 3, "H", "W"]}]
     hostile.add("batch", sidecar=with_sidecar("batch", contract=contract))
     run = run_hostile(pytester, hostile, *select("fuzz"))
@@ -190,7 +192,7 @@ def test_a_peer_that_bombs_only_at_a_budget_resolution_is_stopped_in_the_sandbox
 
 @pytest.mark.parametrize("side", [4096, 4097])
 def test_the_pixel_cap_admits_exactly_4096_squared(pytester, hostile, side):
-    contract = {**with_sidecar("edge")["contract"], "dims": square_dims(1, side)}
+    contract = {**with_sidecar("edge")["tinyai"]["contract"], "dims": square_dims(1, side)}
     hostile.add("edge", sidecar=with_sidecar("edge", contract=contract))
     run = run_hostile(pytester, hostile, "-m", "tinyai_registry")
     outcome = {

@@ -31,18 +31,20 @@ def test_a_gate_number_that_is_not_finite_fails_the_sidecar(pytester, hostile, l
     text = sidecar_text("bad", gate=GATE).replace(f'"{where}": {GATE[where]}', f'"{where}": {literal}')
     hostile.add("bad", sidecar=text)
     run = run_hostile(pytester, hostile)
-    assert_contained(run, "bad", f"$.gate.{where}: {literal} is not a finite number")
+    assert_contained(run, "bad", f"$.tinyai.gate.{where}: {literal} is not a finite number")
 
 
 def test_an_infinite_parity_tolerance_fails_the_sidecar(pytester, hostile):
     text = sidecar_text("bad", parity={"tolerance": 1e-5}).replace("1e-05", "1e999")
     hostile.add("bad", sidecar=text)
-    assert_contained(run_hostile(pytester, hostile), "bad", "$.parity.tolerance: 1e999 is not a finite number")
+    assert_contained(run_hostile(pytester, hostile), "bad", "$.tinyai.parity.tolerance: 1e999 is not a finite number")
 
 
 def test_a_huge_finite_parity_tolerance_fails_the_schema(pytester, hostile):
     hostile.add("bad", sidecar=with_sidecar("bad", parity={"tolerance": 1e300}))
-    assert_contained(run_hostile(pytester, hostile), "bad", "$.parity.tolerance: 1e+300 is greater than the maximum")
+    assert_contained(
+        run_hostile(pytester, hostile), "bad", "$.tinyai.parity.tolerance: 1e+300 is greater than the maximum"
+    )
 
 
 def test_a_huge_latency_budget_fails_the_schema(pytester, hostile):

@@ -17,6 +17,7 @@ from pathlib import Path
 import onnx
 from hostile_builders import assert_contained, canary_code, external, run_hostile
 from plugin_builders import saliency_model, saliency_sidecar, sha256_bytes
+from saliency_sidecar import placed
 
 BAD_ONNX = "bad.onnx"
 GIVE_UP_SECONDS = 60
@@ -161,10 +162,10 @@ def test_external_data_through_a_symlink_to_a_device_is_refused(pytester, hostil
 def test_an_over_long_fold_name_is_refused_before_any_gate_looks_for_it(pytester, hostile):
     fold = {"name": "f" * 300, "content_sha256": "0" * 64}
     gate = {"fold": fold, "metric": "mean_iou@0.5", "claimed": 0.5, "floor": 0.5}
-    hostile.add("bad", sidecar={**saliency_sidecar("bad"), "gate": gate})
+    hostile.add("bad", sidecar=placed(saliency_sidecar("bad"), gate=gate))
     (hostile.folder / "folds").mkdir()
     run = run_hostile(pytester, hostile, "-m", "tinyai_registry or tinyai_gate")
-    assert_contained(run, "bad", "$.gate.fold.name")
+    assert_contained(run, "bad", "$.tinyai.gate.fold.name")
 
 
 # --- the trained weights a sidecar declares -------------------------------------------------------------------------
@@ -173,7 +174,7 @@ def test_an_over_long_fold_name_is_refused_before_any_gate_looks_for_it(pytester
 def with_weights(model_id: str, path: str, data: bytes | None = None) -> dict:
     """The default sidecar declaring the weights file `path`, with the digest of `data` (zeros when None)."""
     digest = sha256_bytes(data) if data is not None else "0" * 64
-    return {**saliency_sidecar(model_id), "weights": {"path": path, "sha256": digest}}
+    return placed(saliency_sidecar(model_id), weights={"path": path, "sha256": digest})
 
 
 def test_a_weights_path_escaping_the_folder_is_refused(pytester, hostile):

@@ -82,7 +82,7 @@ def test_update_ledger_never_records_a_non_finite_floor(pytester, hostile, ledge
     before = ledger.read_text()
     run = run_thresholds(pytester, hostile, ledger, "--tinyai-update-ledger")
     assert ledger.read_text() == before
-    assert_contained(run, "bad", "$.gate.floor: NaN is not a finite number")
+    assert_contained(run, "bad", "$.tinyai.gate.floor: NaN is not a finite number")
 
 
 def test_a_ledger_holding_nan_is_refused(pytester, hostile, ledger):

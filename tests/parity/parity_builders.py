@@ -21,7 +21,7 @@ import pytest
 import torch
 from PIL import Image
 from safetensors.torch import save_file
-from saliency_sidecar import saliency_sidecar, square_dims
+from saliency_sidecar import placed, saliency_sidecar, square_dims
 from torch import nn
 
 from pytest_tinyai.model import ModelUnderTest
@@ -157,13 +157,8 @@ def initializer(proto: onnx.ModelProto, name: str) -> onnx.TensorProto:
 
 def sidecar(model_id: str, reference: str | None, multiple_of: int = 1, **extra: Any) -> dict[str, Any]:
     """A saliency sidecar naming ``reference`` with a small contract (sides 4..40, nominal 16)."""
-    document = {
-        **saliency_sidecar(model_id, opset=OPSET, dims=square_dims(4, 40, multiple_of), nominal=NOMINAL),
-        **extra,
-    }
-    if reference is not None:
-        document["reference"] = reference
-    return document
+    document = saliency_sidecar(model_id, opset=OPSET, dims=square_dims(4, 40, multiple_of), nominal=NOMINAL)
+    return placed(document, **extra, reference=reference)
 
 
 def write_registry(folder: Path, models: dict[str, tuple[onnx.ModelProto, dict[str, Any]]]) -> Path:

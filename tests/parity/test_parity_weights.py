@@ -85,7 +85,7 @@ def test_a_truncated_weights_file_fails_registry_trust_in_one_line(pytester, tra
     document = declared(pytester, trained.state_dict())
     path = pytester.path / "net.safetensors"
     path.write_bytes(path.read_bytes()[:-16])
-    document["weights"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    document["tinyai"]["weights"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
 
     result = run_parity(pytester, {"net": (export(trained), document)}, *REGISTRY_AND_PARITY)
 
@@ -96,7 +96,7 @@ def test_a_truncated_weights_file_fails_registry_trust_in_one_line(pytester, tra
 
 def test_a_weights_digest_mismatch_fails_registry_trust_in_one_line(pytester, trained):
     document = declared(pytester, trained.state_dict())
-    document["weights"]["sha256"] = "0" * 64
+    document["tinyai"]["weights"]["sha256"] = "0" * 64
 
     result = run_parity(pytester, {"net": (export(trained), document)}, *REGISTRY_AND_PARITY)
 

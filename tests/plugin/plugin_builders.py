@@ -7,7 +7,6 @@ graph, or the files around it, to make exactly one thing wrong.
 
 from __future__ import annotations
 
-import copy
 import glob
 import hashlib
 import json
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from saliency_sidecar import placed
 from saliency_sidecar import saliency_sidecar as shared_saliency_sidecar
 
 OPSET = 17
@@ -201,14 +201,9 @@ class RegistryDir:
 
 
 def with_sidecar(model_id: str, opset: int = OPSET, **changes: Any) -> dict[str, Any]:
-    """The default sidecar with top-level keys replaced (a value of None removes the key)."""
-    sidecar = copy.deepcopy(saliency_sidecar(model_id, opset))
-    for key, value in changes.items():
-        if value is None:
-            sidecar.pop(key, None)
-        else:
-            sidecar[key] = value
-    return sidecar
+    """The default sidecar with keys replaced (a value of None removes the key): pytest-tinyai's blocks in the
+    `tinyai` namespace, the runtime's fields at the top level (see `saliency_sidecar.placed`)."""
+    return placed(saliency_sidecar(model_id, opset), **changes)
 
 
 # --- runs ---------------------------------------------------------------------------------------------------------

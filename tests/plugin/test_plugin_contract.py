@@ -45,7 +45,7 @@ def test_fixed_256_where_the_contract_declares_h_dynamic_is_refused(registry, ru
 
 def test_a_normalisation_that_does_not_fit_the_channels_is_refused(registry, run_tinyai):
     sidecar = with_sidecar("owl")
-    sidecar["contract"]["inputs"][0]["normalisation"] = {"mean": [0.5, 0.5], "std": [0.5, 0.5]}
+    sidecar["tinyai"]["contract"]["inputs"][0]["normalisation"] = {"mean": [0.5, 0.5], "std": [0.5, 0.5]}
     registry.add("owl", sidecar=sidecar)
     result = run_tinyai(registry)
     assert_clean_failure(result)
@@ -62,7 +62,7 @@ def test_dynamic_channels_where_the_contract_declares_3_are_refused(registry, ru
 
 def test_wrong_rank_is_refused(registry, run_tinyai):
     sidecar = saliency_sidecar("owl")
-    sidecar["contract"]["inputs"][0]["shape"] = [3, "H", "W"]
+    sidecar["tinyai"]["contract"]["inputs"][0]["shape"] = [3, "H", "W"]
     registry.add("owl", sidecar=sidecar)
     result = run_tinyai(registry, "-m", "tinyai_contract")
     assert_clean_failure(result)
@@ -127,7 +127,7 @@ def test_output_shape_differing_from_the_contract_at_nominal_is_refused(registry
 
 def test_nominal_shape_breaking_the_declared_dims_is_refused(registry, run_tinyai):
     sidecar = saliency_sidecar("owl")
-    sidecar["contract"]["nominal"] = {"H": 1000, "W": 32}
+    sidecar["tinyai"]["contract"]["nominal"] = {"H": 1000, "W": 32}
     registry.add("owl", sidecar=sidecar)
     result = run_tinyai(registry, "-m", "tinyai_contract")
     assert_clean_failure(result)
@@ -138,7 +138,7 @@ def test_nominal_shape_breaking_the_declared_dims_is_refused(registry, run_tinya
 
 def test_contract_without_a_nominal_shape_is_refused(registry, run_tinyai):
     sidecar = saliency_sidecar("owl")
-    del sidecar["contract"]["nominal"]
+    del sidecar["tinyai"]["contract"]["nominal"]
     registry.add("owl", sidecar=sidecar)
     result = run_tinyai(registry, "-m", "tinyai_contract")
     assert_clean_failure(result)

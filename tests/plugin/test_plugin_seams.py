@@ -130,18 +130,20 @@ def sidecar(content_sha256: str) -> dict:
         "input_names": ["ref", "dist"],
         "output_name": "score",
         "onnx_opset": OPSET,
-        "contract": {
-            "kind": "fr_score",
-            "inputs": [{"name": "ref", **image}, {"name": "dist", **image}],
-            "outputs": [{"name": "score", "dtype": "float32", "shape": [], "range": [0.0, 100.0]}],
-            "dims": {"H": {"min": 8, "max": 64}, "W": {"min": 8, "max": 64}},
-            "nominal": {"H": 16, "W": 16},
-        },
-        "gate": {
-            "fold": {"name": "quality", "content_sha256": content_sha256},
-            "metric": "plcc",
-            "floor": 0.9,
-            "claimed": 1.0,
+        "tinyai": {
+            "contract": {
+                "kind": "fr_score",
+                "inputs": [{"name": "ref", **image}, {"name": "dist", **image}],
+                "outputs": [{"name": "score", "dtype": "float32", "shape": [], "range": [0.0, 100.0]}],
+                "dims": {"H": {"min": 8, "max": 64}, "W": {"min": 8, "max": 64}},
+                "nominal": {"H": 16, "W": 16},
+            },
+            "gate": {
+                "fold": {"name": "quality", "content_sha256": content_sha256},
+                "metric": "plcc",
+                "floor": 0.9,
+                "claimed": 1.0,
+            },
         },
     }
 
@@ -201,23 +203,55 @@ def test_a_gate_naming_an_unregistered_metric_fails_naming_the_known_ones(pytest
 
 FIELD_CONFTEST = """
 def pytest_tinyai_sidecar_fields():
-    return {"feature_order": {"type": "array", "items": {"type": "string"}}}
+    return {"reviewers": {"type": "array", "items": {"type": "string"}, "minItems": 1}}
 """
 
 
-def test_a_sidecar_field_registered_by_a_conftest_is_allowed_and_checked(pytester, registry):
+def with_reviewers(model_id: str, reviewers) -> dict:
+    """The default sidecar declaring a plugin's `reviewers` block in the `tinyai` namespace."""
+    sidecar = with_sidecar(model_id)
+    sidecar["tinyai"]["reviewers"] = reviewers
+    return sidecar
+
+
+def test_a_sidecar_field_registered_by_a_conftest_is_allowed_and_checked_in_the_namespace(pytester, registry):
     pytester.makeconftest(FIELD_CONFTEST)
-    registry.add("owl", sidecar=with_sidecar("owl", feature_order=["vif", "adm"]))
-    registry.add("bat", sidecar=with_sidecar("bat", feature_order="vif"))
+    registry.add("owl", sidecar=with_reviewers("owl", ["ana", "ben"]))
+    registry.add("bat", sidecar=with_reviewers("bat", "ana"))
     result = run_in_process(pytester, "--tinyai-registry", str(registry.write()), "-m", "tinyai_registry")
     assert item_outcomes(result) == {"registry[bat]": "failed", "registry[owl]": "passed"}
-    result.stdout.fnmatch_lines(["*bat: sidecar 'bat.json' $.feature_order: 'vif' is not of type 'array'*"])
+    result.stdout.fnmatch_lines(["*bat: sidecar 'bat.json' $.tinyai.reviewers: 'ana' is not of type 'array'*"])
 
 
-def test_an_unregistered_sidecar_field_still_fails_the_schema(pytester, registry):
-    registry.add("owl", sidecar=with_sidecar("owl", feature_order=["vif", "adm"]))
+def test_an_unregistered_field_in_the_namespace_still_fails_the_schema(pytester, registry):
+    registry.add("owl", sidecar=with_reviewers("owl", ["ana", "ben"]))
     result = run_in_process(pytester, "--tinyai-registry", str(registry.write()), "-m", "tinyai_registry")
-    result.stdout.fnmatch_lines(["*owl: sidecar 'owl.json' $: Additional properties are not allowed*"])
+    assert item_outcomes(result) == {"registry[owl]": "failed"}
+    result.stdout.fnmatch_lines(
+        ["*owl: sidecar 'owl.json' $.tinyai: Additional properties are not allowed ('reviewers' was unexpected)*"]
+    )
+
+
+def test_a_registered_field_declared_at_the_top_level_is_pointed_to_the_namespace(pytester, registry):
+    pytester.makeconftest(FIELD_CONFTEST)
+    registry.add("owl", sidecar=with_sidecar("owl", reviewers=["ana", "ben"]))
+    result = run_in_process(pytester, "--tinyai-registry", str(registry.write()), "-m", "tinyai_registry")
+    assert item_outcomes(result) == {"registry[owl]": "failed"}
+    result.stdout.fnmatch_lines(
+        ["*owl: sidecar 'owl.json' declares 'reviewers' at the top level: pytest-tinyai's blocks belong under 'tinyai'"]
+    )
+
+
+def test_a_sidecar_field_named_like_a_built_in_block_is_a_usage_error(pytester, registry):
+    pytester.makeconftest(
+        """
+def pytest_tinyai_sidecar_fields():
+    return {"gate": {"type": "object"}}
+"""
+    )
+    registry.add("owl")
+    result = run_in_process(pytester, "--tinyai-registry", str(registry.write()))
+    assert_usage_error(result, "pytest-tinyai: sidecar field 'gate' is a built-in block of the 'tinyai' namespace")
 
 
 FORMAT_CONFTEST = """

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from plugin_builders import RegistryDir, saliency_sidecar
+from saliency_sidecar import placed
 
 from pytest_tinyai.checks.gate import check_gate
 from pytest_tinyai.context import CheckContext
@@ -109,8 +110,8 @@ def registry_with_hostile_peer(folder: Path, kind: str) -> RegistryDir:
         "claimed": 0.5,
         "floor": 0.5,
     }
-    registry.add("good", sidecar={**saliency_sidecar("good"), "status": "production", "role": "saliency", "gate": gate})
-    registry.add("bad", sidecar={**saliency_sidecar("bad"), "status": "production", "role": "saliency"})
+    registry.add("good", sidecar=placed(saliency_sidecar("good"), status="production", role="saliency", gate=gate))
+    registry.add("bad", sidecar=placed(saliency_sidecar("bad"), status="production", role="saliency"))
     (folder / "bad.onnx").unlink()
     registry.entries[-1]["onnx"] = HOSTILE_ONNX[kind](folder)
     return registry

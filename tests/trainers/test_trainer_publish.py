@@ -2,10 +2,12 @@
 
 import hashlib
 import json
+import re
 
 import pytest
 import torch
 from safetensors.torch import load_file
+from saliency_sidecar import placed
 
 import trainers.saliency_student.register as register
 from pytest_tinyai.dataset import content_hash
@@ -56,7 +58,7 @@ def test_publish_writes_the_training_form_weights_and_records_them_in_the_sideca
     publish(_artefact(), tmp_path / "models", tmp_path / "registry.json")
     sidecar = json.loads((tmp_path / "models" / f"{STEM}.json").read_text())
     weights = tmp_path / "models" / f"{STEM}.safetensors"
-    assert sidecar["weights"] == {
+    assert sidecar["tinyai"]["weights"] == {
         "path": f"models/{STEM}.safetensors",
         "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
     }
@@ -89,7 +91,8 @@ def test_failed_parity_leaves_the_model_folder_untouched(tmp_path, monkeypatch):
 
 
 def _declare(sidecar_path, **human):
-    sidecar_path.write_text(json.dumps({**json.loads(sidecar_path.read_text()), **human}))
+    """Declare keys in the sidecar as a person would: blocks in its `tinyai` namespace, the runtime's fields on top."""
+    sidecar_path.write_text(json.dumps(placed(json.loads(sidecar_path.read_text()), **human)))
 
 
 def test_regenerating_keeps_human_declared_keys_and_updates_the_gate_claim(tmp_path, tiny_dataset):
@@ -110,9 +113,10 @@ def test_regenerating_keeps_human_declared_keys_and_updates_the_gate_claim(tmp_p
 
     regenerated = json.loads(sidecar_path.read_text())
     iou = regenerated["training"]["eval_fold"]["iou"]
-    for key in ("status", "role", "latency", "parity", "notes"):
-        assert regenerated[key] == human[key]
-    assert regenerated["gate"] == {**gate, "claimed": round(iou, 4)}
+    for key in ("status", "role", "latency", "parity"):
+        assert regenerated["tinyai"][key] == human[key]
+    assert regenerated["notes"] == human["notes"]
+    assert regenerated["tinyai"]["gate"] == {**gate, "claimed": round(iou, 4)}
 
 
 def test_a_gate_on_another_fold_keeps_its_claim(tmp_path, tiny_dataset):
@@ -122,7 +126,20 @@ def test_a_gate_on_another_fold_keeps_its_claim(tmp_path, tiny_dataset):
 
     publish(_artefact(), tmp_path, tmp_path / "registry.json", eval_fold=tiny_dataset)
 
-    assert json.loads(sidecar_path.read_text())["gate"] == GATE
+    assert json.loads(sidecar_path.read_text())["tinyai"]["gate"] == GATE
+
+
+def test_publishing_over_a_sidecar_with_our_blocks_at_the_top_level_refuses_and_touches_nothing(tmp_path):
+    publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    sidecar_path = tmp_path / f"{STEM}.json"
+    sidecar_path.write_text(json.dumps({**json.loads(sidecar_path.read_text()), "gate": GATE}))
+    before = _snapshot(tmp_path)
+    with pytest.raises(
+        register.SidecarError,
+        match=re.escape("declares 'gate' at the top level: pytest-tinyai's blocks belong under 'tinyai'"),
+    ):
+        publish(_artefact(), tmp_path, tmp_path / "registry.json")
+    assert _snapshot(tmp_path) == before
 
 
 def test_publishing_records_a_golden_set_and_re_recording_says_so(tmp_path):
@@ -132,9 +149,9 @@ def test_publishing_records_a_golden_set_and_re_recording_says_so(tmp_path):
     ]
     _declare(
         tmp_path / f"{STEM}.json",
-        golden={**json.loads((tmp_path / f"{STEM}.json").read_text())["golden"], "tolerance": 1e-6},
+        golden={**json.loads((tmp_path / f"{STEM}.json").read_text())["tinyai"]["golden"], "tolerance": 1e-6},
     )
     again = publish(_artefact(), tmp_path, tmp_path / "registry.json")
     assert again.golden[0].startswith(f"{STEM}: re-recorded (overwrote the previous set) golden set")
-    golden = json.loads((tmp_path / f"{STEM}.json").read_text())["golden"]
+    golden = json.loads((tmp_path / f"{STEM}.json").read_text())["tinyai"]["golden"]
     assert golden["tolerance"] == 1e-6 and [block["path"] for block in golden["sets"]] == [f"{STEM}/test_data_set_0"]

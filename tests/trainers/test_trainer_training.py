@@ -14,7 +14,8 @@ import torch
 from pytest_tinyai.checks.parity import check_parity
 from pytest_tinyai.context import CheckContext
 from pytest_tinyai.model import ModelUnderTest
-from pytest_tinyai.registry import load_registry, schema_errors
+from pytest_tinyai.registry import load_registry
+from pytest_tinyai.sidecar import sidecar_problems
 from pytest_tinyai.trust import Limits
 from trainers.saliency_student.cli import main
 from trainers.saliency_student.export import export_onnx
@@ -55,7 +56,7 @@ def test_smoke_training_exports_checks_and_registers_the_student(tiny_dataset, t
     (entry,) = json.loads(registry.read_text())["models"]
     assert entry["sha256"] == hashlib.sha256(onnx_file.read_bytes()).hexdigest()
     sidecar = json.loads((registry.parent / "saliency_student_v2.json").read_text())
-    assert schema_errors(sidecar, "sidecar.schema.json") == []
+    assert sidecar_problems(sidecar) == []
     training = sidecar["training"]
     assert training["param_count"] == 123_721
     assert training["profile"] == "smoke"
@@ -76,7 +77,10 @@ def test_smoke_training_publishes_weights_that_pass_trained_weight_parity(tiny_d
 
     sidecar = json.loads((tmp_path / "saliency_student_v1.json").read_text())
     weights = tmp_path / "saliency_student_v1.safetensors"
-    assert sidecar["weights"] == {"path": weights.name, "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}
+    assert sidecar["tinyai"]["weights"] == {
+        "path": weights.name,
+        "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+    }
     model = ModelUnderTest(load_registry(registry).entries[0], Limits())
     result = check_parity(model, dataclasses.replace(CheckContext.defaults(), reference_roots=("trainers",)))
     assert result.findings == []

@@ -21,8 +21,8 @@ from torch import nn
 from pytest_tinyai.dataset import content_hash
 from pytest_tinyai.fold_eval import evaluate_fold, session_runner
 from pytest_tinyai.golden_record import record as record_golden
-from pytest_tinyai.registry import schema_errors
 from pytest_tinyai.registry_writer import atomic_write_bytes, dump_json, updated_registry, write_registry
+from pytest_tinyai.sidecar import NAMESPACE, misplaced_blocks, namespace, sidecar_problems
 from pytest_tinyai.tensor_contract import IMAGENET_MEAN, IMAGENET_STD
 from pytest_tinyai.trust import sha256_of
 from trainers.saliency_student.export import (
@@ -40,7 +40,8 @@ from trainers.saliency_student.export import (
 
 LICENSE = "Apache-2.0"
 KIND = "nr"
-HUMAN_KEYS = ("status", "role", "gate", "latency", "parity", "notes", "golden")
+HUMAN_KEYS = ("notes",)  # the owner fields a person declares, kept when a model is re-published
+HUMAN_BLOCKS = ("status", "role", "gate", "latency", "parity", "golden")  # likewise, in the tinyai namespace
 NOMINAL_SIZE = 256
 MAX_SIZE = 2048
 
@@ -103,8 +104,21 @@ def eval_fold_record(onnx_path: Path, fold_root: Path) -> dict[str, Any]:
 def build_sidecar(
     artefact: Artefact, training: dict[str, Any], existing: dict[str, Any], weights: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """The sidecar document; the human-declared keys of ``existing`` are kept, a gate's ``claimed`` follows the
-    eval-fold IoU measured here when the gate pins that same fold, and ``weights`` (path, sha256) is recorded."""
+    """The sidecar document: the runtime's fields at the top level, pytest-tinyai's blocks under ``tinyai``. The
+    human-declared keys and blocks of ``existing`` are kept, a gate's ``claimed`` follows the eval-fold IoU measured
+    here when the gate pins that same fold, and ``weights`` (path, sha256) is recorded."""
+    misplaced = misplaced_blocks(existing)
+    if misplaced:  # an old layout: its blocks would be lost
+        raise SidecarError(f"{artefact.stem}.json {'; '.join(misplaced)}; move them there to keep them")
+    blocks: dict[str, Any] = {"reference": artefact.reference, "contract": artefact.contract}
+    if weights is not None:
+        blocks["weights"] = weights
+    declared = namespace(existing)
+    blocks.update({key: declared[key] for key in HUMAN_BLOCKS if key in declared})
+    measured = training.get("eval_fold")
+    gate = blocks.get("gate")
+    if gate and measured and gate["fold"]["content_sha256"] == measured["content_sha256"]:
+        blocks["gate"] = {**gate, "claimed": round(measured["iou"], 4)}
     sidecar = {
         "name": artefact.stem,
         "kind": KIND,
@@ -112,18 +126,11 @@ def build_sidecar(
         "input_name": INPUT_NAME,
         "output_name": OUTPUT_NAME,
         "onnx_opset": ONNX_OPSET,
-        "reference": artefact.reference,
-        "contract": artefact.contract,
         "training": training,
+        **{key: existing[key] for key in HUMAN_KEYS if key in existing},
+        NAMESPACE: blocks,
     }
-    if weights is not None:
-        sidecar["weights"] = weights
-    sidecar.update({key: existing[key] for key in HUMAN_KEYS if key in existing})
-    measured = training.get("eval_fold")
-    gate = sidecar.get("gate")
-    if gate and measured and gate["fold"]["content_sha256"] == measured["content_sha256"]:
-        sidecar["gate"] = {**gate, "claimed": round(measured["iou"], 4)}
-    problems = schema_errors(sidecar, "sidecar.schema.json")
+    problems = sidecar_problems(sidecar)
     if problems:
         raise SidecarError(f"{artefact.stem}.json would be invalid: " + "; ".join(problems))
     return sidecar
@@ -139,7 +146,8 @@ def publish(
     """Export, check and write ``artefact`` into ``model_dir`` (``<stem>.onnx``, ``<stem>.safetensors`` with the
     trained weights, ``<stem>.json``) and register it in ``registry_path``.
 
-    Raises ParityError, SidecarError or RegistryWriteError before anything in ``model_dir`` is touched.
+    Raises ParityError, SidecarError (also for an existing sidecar with pytest-tinyai's blocks at its top level) or
+    RegistryWriteError before anything in ``model_dir`` is touched.
     """
     model_dir, registry_path = Path(model_dir), Path(registry_path)
     onnx_path, sidecar_path = model_dir / f"{artefact.stem}.onnx", model_dir / f"{artefact.stem}.json"
