@@ -4,6 +4,9 @@ A kind is looked up by the name a sidecar's contract declares (`tinyai.contract.
 plugins and conftests add kinds through the `pytest_tinyai_model_kinds` hook (see `hookspec`). Example: a
 full-reference quality model takes a reference and a distorted image and gives one score; its kind reads a
 fold of image pairs with their mean opinion scores, feeds both images, and hands the metric the score.
+
+A kind may also show a sample as a picture (`image(sample)`, RGB uint8 (H, W, 3)): when its truths and
+predictions are maps of that size, the conformance report pictures a gate's worst samples with them.
 """
 
 from __future__ import annotations
@@ -65,6 +68,9 @@ class SaliencyMap:
     def prediction(self, outputs: dict[str, np.ndarray], contract: Contract) -> np.ndarray:
         produced = np.asarray(outputs[contract.outputs[0].name], dtype=np.float32)
         return produced.reshape(produced.shape[-2:])
+
+    def image(self, sample: Sample) -> np.ndarray:
+        return load_image(sample.image_path)
 
 
 BUILTIN_KINDS: tuple[ModelKind, ...] = (SaliencyMap(),)
