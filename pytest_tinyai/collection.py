@@ -16,7 +16,7 @@ from pytest_tinyai.bench import BenchFunction, bench_callable
 from pytest_tinyai.checks import Check
 from pytest_tinyai.declared import Declared, peek
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, as_result, printable
-from pytest_tinyai.latency_budget import budget_findings, budget_record, measure_budget
+from pytest_tinyai.latency_budget import budget_findings, budget_properties, budget_record, measure_budget
 from pytest_tinyai.nodes import ConfiguredHooks
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.run_state import absolute, run_state_key
@@ -201,8 +201,17 @@ class CheckItem(TinyaiItem):
             ) from None
         if result.record is not None:
             self.user_properties.append((keys.result(self.check.name), result.record))
+        self.user_properties.extend(result.properties.items())
+        if result.attachment is not None:
+            self.user_properties.append((keys.attachment(self.check.name), result.attachment))
         if result.findings:
             raise ConformanceFailure(self.check.name, result.findings)
+
+    def teardown(self) -> None:
+        """The attachment rode on the call report (to the report's writer, across xdist); the teardown report, which
+        JUnit XML writes its properties from, goes without it."""
+        key = keys.attachment(self.check.name)
+        self.user_properties[:] = [entry for entry in self.user_properties if entry[0] != key]
 
 
 class LedgerOrphanItem(TinyaiItem):
@@ -238,6 +247,7 @@ class BudgetItem(TinyaiItem):
         model = run_state.model(self.entry)
         record = budget_record(model.id, self.budget, measure_budget(model, run_state.peers(model), self.budget))
         self.user_properties.append((keys.result("latency_budget"), record))
+        self.user_properties.extend(budget_properties(record).items())
         findings = budget_findings(record)
         if findings:
             raise ConformanceFailure("latency_budget", findings)

@@ -13,6 +13,7 @@ from pytest_tinyai import builtins
 from pytest_tinyai.collection import registry_files, registry_selections, select_items
 from pytest_tinyai.parts import PartError, Parts
 from pytest_tinyai.report import ConformanceReport
+from pytest_tinyai.results_plugin import ResultsWriter
 from pytest_tinyai.run_state import RunState, run_state_key
 
 BENCH_MARKER = ("tinyai_bench", "latency benchmarks (pytest-benchmark) and relative latency budgets")
@@ -37,6 +38,8 @@ class ConformancePlugin:
         if config.option.tinyai_update_ledger and not hasattr(config, "workerinput"):
             self.run_state.update_ledger()
         config.pluginmanager.register(ConformanceReport(self.run_state), "tinyai-report")
+        if config.option.tinyai_report or config.option.tinyai_json:
+            config.pluginmanager.register(ResultsWriter(config, self.run_state), "tinyai-results")
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             config.args = []  # only the registries: not testpaths, not the current directory
         config.args, self.run_state.selected = registry_selections(config.args, self.run_state.registries)

@@ -44,6 +44,7 @@ class CheckContext:
     data_dir: Path | None = None
     allow_missing_data: bool = False
     reference_roots: tuple[str, ...] = ()
+    worst_samples: int = 0  # a gate's worst samples it pictures for the conformance report (0: no report asked)
     kinds: dict[str, ModelKind] = field(default_factory=lambda: {kind.name: kind for kind in BUILTIN_KINDS})
     metrics: dict[str, Metric] = field(default_factory=lambda: {metric.name: metric for metric in BUILTIN_METRICS})
     ledger: Ledger | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 MAX_SHOWN = 500  # characters of one registry-supplied text in a line of output
@@ -40,10 +40,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What a check returns: its findings (empty when the model passes) and what it measured, if anything."""
+    """What a check returns: its findings (empty when the model passes) and what it measured, if anything.
+
+    `record` is the measured record the summary reads; `properties` are its headline numbers by name (`iou`,
+    `max_abs_diff`, ...), which the item records `record_property`-style so that JUnit XML carries them;
+    `attachment` is what only the conformance report shows (per-sample scores, small pictures), bounded by the
+    check and carried by the item's call report alone, never into JUnit XML.
+    """
 
     findings: list[Finding]
     record: dict[str, Any] | None = None
+    properties: dict[str, float] = field(default_factory=dict)
+    attachment: dict[str, Any] | None = None
 
 
 def as_result(outcome: list[Finding] | CheckResult) -> CheckResult:

@@ -29,10 +29,13 @@ IMAGENET_IMAGE = TensorSpec("x", "float32", (1, 3, "H", "W"))  # the trainers' i
 
 @dataclass(frozen=True)
 class FoldScore:
-    """A metric's value over ``n`` samples."""
+    """A metric's value over ``n`` samples, and each sample's own value when the metric gives one (in sample
+    order, beside the samples' labels)."""
 
     value: float
     n: int
+    per_sample: tuple[float, ...] | None = None
+    labels: tuple[str, ...] = ()
 
 
 def score_fold(
@@ -48,7 +51,17 @@ def score_fold(
     for sample in samples:
         predictions.append(kind.prediction(run(kind.feeds(sample, contract)), contract))
         truths.append(kind.truth(sample))
-    return FoldScore(metric.score(predictions, truths), len(samples))
+    per_sample = None
+    if metric.per_sample is not None:
+        per_sample = tuple(float(metric.per_sample(p, t)) for p, t in zip(predictions, truths, strict=True))
+    labels = tuple(sample_label(sample, index) for index, sample in enumerate(samples))
+    return FoldScore(metric.score(predictions, truths), len(samples), per_sample, labels)
+
+
+def sample_label(sample: object, index: int) -> str:
+    """How a report names a sample: its `stem` when it has one (our folds, DUTS), else its position."""
+    stem = getattr(sample, "stem", None)
+    return stem if isinstance(stem, str) else f"#{index}"
 
 
 def evaluate_fold(run: Runner, fold_root: str | Path, size: tuple[int, int] | None = None) -> FoldScore:

@@ -7,6 +7,9 @@ fold of image pairs with their mean opinion scores, feeds both images, and hands
 
 Built in: `saliency_map` (one image in, a probability map out) and `fr_pair` (two inputs in, one score per item
 out; the kind a contract derived from such a graph takes, see `derived_contract`).
+
+A kind may also show a sample as a picture (`image(sample)`, RGB uint8 (H, W, 3)): when its truths and
+predictions are maps of that size, the conformance report pictures a gate's worst samples with them.
 """
 
 from __future__ import annotations
@@ -72,6 +75,9 @@ class SaliencyMap:
     def prediction(self, outputs: dict[str, np.ndarray], contract: Contract) -> np.ndarray:
         produced = np.asarray(outputs[contract.outputs[0].name], dtype=np.float32)
         return produced.reshape(produced.shape[-2:])
+
+    def image(self, sample: Sample) -> np.ndarray:
+        return load_image(sample.image_path)
 
 
 class FullReferencePair:

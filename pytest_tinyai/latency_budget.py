@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pytest_tinyai import properties as keys
 from pytest_tinyai.findings import ConformanceFailure, Finding
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.paired import CONFIDENCE, Decision, Sampler, affordable_looks, decide
@@ -73,7 +74,14 @@ def budget_record(model_id: str, budget: dict[str, Any], decision: Decision) -> 
         "high": estimate.high,
         "pairs": estimate.pairs,
         "verdict": decision.verdict,
+        "median_ms": decision.medians[0] * 1000.0,
+        "relative_to_median_ms": decision.medians[1] * 1000.0,
     }
+
+
+def budget_properties(record: dict[str, Any]) -> dict[str, float]:
+    """The headline numbers of a budget for JUnit XML: the ratio and this model's median time."""
+    return {keys.RATIO: record["ratio"], keys.MEDIAN_MS: record["median_ms"]}
 
 
 def budget_findings(record: dict[str, Any]) -> list[Finding]:

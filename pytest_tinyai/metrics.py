@@ -36,13 +36,18 @@ def mean_iou(probs: Iterable[np.ndarray], masks: Iterable[np.ndarray], threshold
 
 @dataclass(frozen=True)
 class Metric:
-    """A named score of a fold: `score(predictions, truths)`, higher is better."""
+    """A named score of a fold: `score(predictions, truths)`, higher is better.
+
+    `per_sample(prediction, truth)`, when a metric is a mean of per-sample values, gives one sample's value: the
+    conformance report draws their histogram and pictures the worst samples.
+    """
 
     name: str
     description: str
     score: Callable[[Sequence[Any], Sequence[Any]], float]
+    per_sample: Callable[[Any, Any], float] | None = None
 
 
 BUILTIN_METRICS: tuple[Metric, ...] = (
-    Metric("mean_iou@0.5", "per-image IoU of the map thresholded at 0.5, averaged over the fold", mean_iou),
+    Metric("mean_iou@0.5", "per-image IoU of the map thresholded at 0.5, averaged over the fold", mean_iou, image_iou),
 )

@@ -90,6 +90,14 @@ def add_options(parser: pytest.Parser) -> None:
         "bundle that is present is always checked: it must parse as a Sigstore bundle whose signed digest is the "
         "entry's sha256. The signature, certificate chain and transparency log are NOT verified",
     )
+    group.addoption(
+        "--tinyai-report",
+        metavar="DIR",
+        help="write the conformance report to DIR/index.html (figures beside it; needs pytest-tinyai[report])",
+    )
+    group.addoption(
+        "--tinyai-json", metavar="FILE", help="write the run's results as one JSON document (specs/results.schema.json)"
+    )
     group.addoption("--tinyai-ledger", metavar="FILE", help="gate ledger JSON (default: the tinyai_ledger ini option)")
     group.addoption(
         "--tinyai-update-ledger",

@@ -12,6 +12,7 @@ always give the same interval and the same decision.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -39,9 +40,12 @@ class RatioEstimate:
 
 @dataclass(frozen=True)
 class Decision:
+    """The verdict on a budget, its estimate, and each model's median time over the pairs taken (seconds)."""
+
     estimate: RatioEstimate
     max_ratio: float
     verdict: Verdict
+    medians: tuple[float, float] = (math.nan, math.nan)
 
 
 def ratio_interval(
@@ -82,8 +86,8 @@ def decide(sample: Sampler, max_ratio: float, looks: Sequence[int] = LOOKS) -> D
         estimate = ratio_interval(mine, theirs)
         decided = verdict(estimate, max_ratio)
         if decided != "undecided":
-            return Decision(estimate, max_ratio, decided)
-    return Decision(estimate, max_ratio, "undecided")
+            break
+    return Decision(estimate, max_ratio, decided, (float(np.median(mine)), float(np.median(theirs))))
 
 
 def affordable_looks(seconds_per_pair: float, max_seconds: float, looks: Sequence[int] = LOOKS) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ from pytest_tinyai import properties as keys
 from pytest_tinyai.findings import printable
 from pytest_tinyai.paired import CONFIDENCE
 from pytest_tinyai.parity import GRAPH
+from pytest_tinyai.results import RECORDS, schema_problem
 from pytest_tinyai.run_state import RunState
 from pytest_tinyai.signatures import ABSENT, DIGEST_MATCHES, NOT_DECLARED, NOT_VERIFIED
 
@@ -58,16 +59,19 @@ class ConformanceReport:
         self.tally[(check, outcome)] += 1
         if keys.MODEL in properties:
             self.models.add(properties[keys.MODEL])
-        if keys.result("gate") in properties:
-            self.gates[properties[keys.MODEL]] = properties[keys.result("gate")]
-        if keys.result("registry") in properties and keys.MODEL in properties:
-            self.signatures[properties[keys.MODEL]] = properties[keys.result("registry")]
-        if keys.result("parity") in properties:
-            self.parities[properties[keys.MODEL]] = properties[keys.result("parity")]
-        if keys.result("contract") in properties:
-            self.derived[properties[keys.MODEL]] = properties[keys.result("contract")]
-        if keys.result("latency_budget") in properties:
-            self.budgets.append(properties[keys.result("latency_budget")])
+        gate, parity, budget = (_record(properties, name) for name in ("gate", "parity", "latency_budget"))
+        if gate is not None:
+            self.gates[properties[keys.MODEL]] = gate
+        signature = properties.get(keys.result("registry"))
+        if isinstance(signature, dict) and keys.MODEL in properties:
+            self.signatures[properties[keys.MODEL]] = signature
+        if parity is not None:
+            self.parities[properties[keys.MODEL]] = parity
+        if budget is not None:
+            self.budgets.append(budget)
+        derived = properties.get(keys.result("contract"))
+        if isinstance(derived, dict) and derived.get("contract") == "derived" and keys.MODEL in properties:
+            self.derived[properties[keys.MODEL]] = derived
         if report.skipped and not hasattr(report, "wasxfail"):
             reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
             if check == "gate":
@@ -182,6 +186,12 @@ class ConformanceReport:
                 f"{budget['verdict']} ({budget['pairs']} pairs)",
                 red=budget["verdict"] != "pass",
             )
+
+
+def _record(properties: dict[str, Any], check: str) -> dict[str, Any] | None:
+    """The check's measured record, unless it is missing or breaks its schema (the report lists that as malformed)."""
+    record = properties.get(keys.result(check))
+    return record if record is not None and schema_problem(record, RECORDS[check]) is None else None
 
 
 def _baseline_cell(gate: dict[str, Any]) -> str:

@@ -23,6 +23,8 @@ from pytest_tinyai.specs import SpecError, load_allowlist, load_resize_contract
 from pytest_tinyai.thresholds import THRESHOLD_BLOCKS, declared_thresholds
 from pytest_tinyai.trust import MIB, Limits
 
+WORST_SAMPLES = 8  # a gate's worst held-out samples the report pictures
+
 
 @dataclass
 class RunState:
@@ -73,6 +75,7 @@ class RunState:
             data_dir=_path(option.tinyai_data_dir),
             allow_missing_data=option.tinyai_allow_missing_data,
             reference_roots=tuple(config.getini("tinyai_reference_roots")),
+            worst_samples=WORST_SAMPLES if option.tinyai_report else 0,
             ledger=ledger,
             peers=state.peers,
             kinds=parts.kinds,

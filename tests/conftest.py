@@ -1,4 +1,5 @@
-"""Fixtures shared by the plugin and hostile-input tests: a registry folder inside pytester's directory and a runner."""
+"""Fixtures shared by the plugin, hostile-input, dynamic-check and report tests: a registry folder inside pytester's
+directory, a runner, and the dynamic checks' workspace with its held-out fold."""
 
 from __future__ import annotations
 
@@ -12,17 +13,41 @@ from pathlib import Path
 # the test folder an inner run uses as its home.
 import onnxruntime  # noqa: F401
 import pytest
+from dynamic_builders import Workspace
 from plugin_builders import CORE_CHECKS, RegistryDir, run_in_process
 
 import pytest_tinyai.conformance_plugin
 import pytest_tinyai.parity.compare
-import pytest_tinyai.parity.prepare  # noqa: F401
+import pytest_tinyai.parity.prepare
+
+# The report's figures, likewise: matplotlib builds its font cache under the home when first imported, and contourpy
+# (imported when a figure first draws a contour) is a pybind11 module, which cannot be imported twice in one process.
+try:
+    import contourpy  # noqa: F401
+    import matplotlib.backends.backend_agg  # noqa: F401
+
+    import pytest_tinyai.html_report  # noqa: F401
+except ImportError:  # the report extra (in the dev extra) is not installed: the report tests fail and say so
+    pass
 
 
 @pytest.fixture
 def registry(pytester: pytest.Pytester) -> RegistryDir:
     """An empty registry folder, `models/`, one level below pytester's directory (so files can lie outside it)."""
     return RegistryDir(pytester.path / "models")
+
+
+@pytest.fixture
+def workspace(pytester: pytest.Pytester) -> Workspace:
+    """An empty registry folder for the dynamic checks: pytester's directory (registry.json, models, folds/,
+    ledger.json)."""
+    return Workspace(pytester.path)
+
+
+@pytest.fixture
+def fold_hash(workspace: Workspace) -> str:
+    """The content hash of a freshly written four-image fold `folds/tiny-fold`."""
+    return workspace.write_fold()
 
 
 @pytest.fixture

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
+from pytest_tinyai import properties as keys
 from pytest_tinyai.context import CheckContext, FoldEscape
 from pytest_tinyai.findings import CheckResult, Finding, NotChecked, NotRun
+from pytest_tinyai.fold_eval import FoldScore
 from pytest_tinyai.gate.evaluation import EvaluationError
 from pytest_tinyai.gate.ledger import record_problems
+from pytest_tinyai.gate.pictures import gate_attachment
 from pytest_tinyai.model import ModelUnderTest
 
 CLAIM_TOLERANCE = 0.002
@@ -30,11 +35,24 @@ class GateResult:
     baseline: str | None
     baseline_measured: float | None
     floor: float | None
+    claimed: float
 
     @property
     def margin(self) -> float:
         bars = [bar for bar in (self.baseline_measured, self.floor) if bar is not None]
         return self.measured - max(bars) if bars else float("nan")
+
+    @property
+    def properties(self) -> dict[str, float]:
+        """The headline numbers for JUnit XML: `iou`, `baseline_iou`, `margin` (`score`, `baseline_score` under a
+        metric other than IoU); a margin only where there is a bar to clear."""
+        iou = self.metric.startswith("mean_iou")
+        found = {keys.IOU if iou else keys.SCORE: self.measured}
+        if self.baseline_measured is not None:
+            found[keys.BASELINE_IOU if iou else keys.BASELINE_SCORE] = self.baseline_measured
+        if not math.isnan(self.margin):
+            found[keys.MARGIN] = self.margin
+        return found
 
 
 def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding] | CheckResult:
@@ -79,15 +97,19 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding] | 
                 f"fold '{fold_name}' content hash is {actual}, the gate pins {pinned}: not evaluated on a changed fold"
             )
             return findings
-        measured = context.evaluations.score(model, fold_root, context.kinds, metric).value
+        score = context.evaluations.score(model, fold_root, context.kinds, metric)
     except EvaluationError as error:
         report(f"gate not evaluated: {error}")
         return findings
+    measured = score.value
     baseline_id = gate.get("baseline")
     baseline_measured = None
+    baseline = None
     if baseline_id is not None:
-        baseline_measured = _baseline_score(model, baseline_id, fold_root, metric, context, report)
-        if baseline_measured is not None and measured < baseline_measured:
+        baseline = _baseline_score(model, baseline_id, fold_root, metric, context, report)
+    if baseline is not None:
+        baseline_measured = baseline[1].value
+        if measured < baseline_measured:
             report(
                 f"{gate['metric']} {measured:.4f} < baseline {baseline_id} {baseline_measured:.4f} "
                 f"on fold '{fold_name}' (margin {measured - baseline_measured:+.4f})"
@@ -100,17 +122,24 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding] | 
             f"claims {gate['metric']} {gate['claimed']} but measures {measured:.4f} "
             f"(|difference| {abs(gate['claimed'] - measured):.4f} > {CLAIM_TOLERANCE})"
         )
-    result = GateResult(model.id, fold_name, gate["metric"], measured, baseline_id, baseline_measured, floor)
-    return CheckResult(findings, {**asdict(result), "margin": result.margin})
+    result = GateResult(
+        model.id, fold_name, gate["metric"], measured, baseline_id, baseline_measured, floor, gate["claimed"]
+    )
+    attachment = None
+    if context.worst_samples:
+        samples = partial(kind.samples, fold_root)
+        attachment = gate_attachment(model, score, kind, samples, baseline, context.worst_samples)
+    return CheckResult(findings, {**asdict(result), "margin": result.margin}, result.properties, attachment)
 
 
-def _baseline_score(model, baseline_id, fold_root, metric, context, report) -> float | None:
+def _baseline_score(model, baseline_id, fold_root, metric, context, report) -> tuple[ModelUnderTest, FoldScore] | None:
+    """The baseline model and its score on the same fold, or None (reported) when it cannot be scored."""
     baseline = context.peers(model).get(baseline_id)
     if baseline is None:
         report(f"baseline '{baseline_id}' is not a model of this registry")
         return None
     try:
-        return context.evaluations.score(baseline, fold_root, context.kinds, metric).value
+        return baseline, context.evaluations.score(baseline, fold_root, context.kinds, metric)
     except NotChecked as error:
         report(f"baseline '{baseline_id}' cannot be evaluated: {error.reason}")
         return None

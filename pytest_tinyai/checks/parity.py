@@ -11,8 +11,11 @@ imported inside the check, after require_torch, so the plugin itself loads witho
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from pytest_tinyai import properties as keys
 from pytest_tinyai.context import CheckContext, FoldEscape
 from pytest_tinyai.findings import CheckResult, Finding, NotRun
 from pytest_tinyai.model import ModelUnderTest
@@ -22,6 +25,9 @@ from pytest_tinyai.parity.cases import Case, image_cases, random_cases
 from pytest_tinyai.parity.reference_roots import within_roots
 from pytest_tinyai.tensor_contract import Contract
 from pytest_tinyai.thresholds import parity_tolerance
+
+if TYPE_CHECKING:
+    from pytest_tinyai.parity.compare import Measurement
 
 
 def check_parity(model: ModelUnderTest, context: CheckContext) -> CheckResult:
@@ -66,8 +72,19 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> CheckResult:
                     f"{len(over)} of {len(mine)} comparisons over tolerance",
                 )
             )
-    worst = max((m.max_abs for m in measurements), key=lambda value: (math.isnan(value), value), default=0.0)
-    return CheckResult(findings, {"model": model.id, "parity": kind, "max_abs_diff": worst})
+    worst = _worst(m.max_abs for m in measurements)
+    by_input = {case: _worst(m.max_abs for m in measurements if m.case.kind == case) for case in _kinds(measurements)}
+    record = {"model": model.id, "parity": kind, "max_abs_diff": worst, "tolerance": tolerance, "by_input": by_input}
+    return CheckResult(findings, record, {keys.MAX_ABS_DIFF: worst})
+
+
+def _worst(values: Iterable[float]) -> float:
+    """The largest difference, a NaN above all (0.0 of none)."""
+    return max(values, key=lambda value: (math.isnan(value), value), default=0.0)
+
+
+def _kinds(measurements: list[Measurement]) -> list[str]:
+    return list(dict.fromkeys(measurement.case.kind for measurement in measurements))
 
 
 def parity_cases(model: ModelUnderTest, contract: Contract, context: CheckContext) -> list[Case]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
 
 from pytest_tinyai.findings import NotChecked, first_line
 from pytest_tinyai.fold_eval import FoldScore, score_fold
@@ -45,13 +48,7 @@ class FoldEvaluations:
         if key not in self.scores:
             try:
                 contract, kind = _contract_and_kind(model, kinds)
-                ort_session = model.ort_session()
-                names = [output.name for output in ort_session.get_outputs()]
-
-                def run(feeds: dict) -> dict:
-                    return dict(zip(names, ort_session.run(None, feeds), strict=True))
-
-                self.scores[key] = score_fold(run, kind, metric, contract, fold_root)
+                self.scores[key] = score_fold(runner(model), kind, metric, contract, fold_root)
             except NotChecked:
                 raise
             except EvaluationError as error:
@@ -60,6 +57,17 @@ class FoldEvaluations:
                 why = f"{type(error).__name__}: {first_line(error)}"
                 self.scores[key] = EvaluationError(f"'{model.id}' cannot be scored on fold '{fold_root.name}': {why}")
         return _value(self.scores[key])
+
+
+def runner(model: ModelUnderTest) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    """Feeds → outputs by name, through the model's sandboxed onnxruntime session."""
+    ort_session = model.ort_session()
+    names = [output.name for output in ort_session.get_outputs()]
+
+    def run(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return dict(zip(names, ort_session.run(None, feeds), strict=True))
+
+    return run
 
 
 def _contract_and_kind(model: ModelUnderTest, kinds: dict[str, ModelKind]) -> tuple[Contract, ModelKind]:

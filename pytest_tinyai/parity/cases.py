@@ -13,15 +13,19 @@ from pytest_tinyai.parity.shapes import SIDE_CAP, parity_shapes, valid_sizes
 from pytest_tinyai.tensor_contract import IMAGE_LAYOUTS, Contract, TensorSpec
 
 FOLD_IMAGES = 8
+RANDOM = "random-normal"  # the kinds of input parity runs on, as the report groups its differences
+FOLD_IMAGE = "fold image"
 
 
 @dataclass(frozen=True)
 class Case:
-    """One input set: where it comes from, the dims it binds and the feeds by input name."""
+    """One input set: where it comes from (its kind of input, then which one), the dims it binds and the feeds by
+    input name."""
 
     source: str
     dims: dict[str, int]
     feeds: dict[str, np.ndarray]
+    kind: str = RANDOM
 
     @property
     def dims_text(self) -> str:
@@ -31,7 +35,7 @@ class Case:
 def random_cases(contract: Contract, seed: int = 0) -> list[Case]:
     """Standard-normal inputs at each parity shape, seeded by position."""
     return [
-        Case(f"random-normal seed {seed + index}", dims, contract.make_inputs(dims, seed=seed + index))
+        Case(f"{RANDOM} seed {seed + index}", dims, contract.make_inputs(dims, seed=seed + index), RANDOM)
         for index, dims in enumerate(parity_shapes(contract, seed))
     ]
 
@@ -51,7 +55,7 @@ def image_cases(contract: Contract, fold_root: Path, limit: int = FOLD_IMAGES) -
             dims = _fitted_dims(contract, spec, height, width)
             size = [spec.concrete_shape(dims)[axis] for axis in spec.spatial_axes]
             pixels = spec.image_feed(load_image(sample.image_path, (size[1], size[0])))
-            cases.append(Case(f"fold image '{sample.stem}'", dims, {spec.name: pixels}))
+            cases.append(Case(f"{FOLD_IMAGE} '{sample.stem}'", dims, {spec.name: pixels}, FOLD_IMAGE))
     except DatasetLayoutError as error:
         raise ParityError(f"the eval fold cannot be read: {error}") from error
     return cases
