@@ -27,6 +27,7 @@ def graph_allowlist_findings(model_id: str, graph: ModelGraph, context: CheckCon
         findings.append(graph.finding(model_id, "allowlist", message, site.where if site else None))
 
     loops = 0
+    off_list: dict[str, list[NodeSite]] = {}  # op → its nodes off the allowlist, reported once per op
     reported_opsets: set[int | None] = set()
     for site in walk(proto):
         node = site.node
@@ -47,12 +48,15 @@ def graph_allowlist_findings(model_id: str, graph: ModelGraph, context: CheckCon
             report(f"{site.label}: Scan is refused (the runtime has no Scan)", site)
         elif opset is None or not allowlist.allowed(node.domain, opset, node.op_type):
             op = f"'{node.op_type}'" if default_domain else f"'{node.domain}.{node.op_type}' (opset {opset})"
-            report(f"{site.label}: op {op} is not on the allowlist ({allowlist.source.name})", site)
+            off_list.setdefault(op, []).append(site)
         if node.op_type == "Loop":
             loops += 1
             problem = _trip_count_problem(site, context.max_loop_trip_count)
             if problem:
                 report(f"{site.label}: {problem}", site)
+    for op, sites in off_list.items():
+        more = f" (and {len(sites) - 1} more {op} nodes)" if len(sites) > 1 else ""
+        report(f"{sites[0].label}: op {op} is not on the allowlist ({allowlist.source.name}){more}", sites[0])
     for function in proto.functions:
         for attr, problem in mistyped(function.attribute_proto):
             report(f"function {function.domain}.{function.name} default '{attr.name}': {problem}")

@@ -78,6 +78,17 @@ def test_disallowed_op_at_top_level_is_refused(registry, run_tinyai):
     result.stdout.fnmatch_lines(lines("owl: Floor 'floor': op 'Floor' is not on the allowlist (allowlist.config)"))
 
 
+def test_an_op_off_the_allowlist_at_many_nodes_is_one_line_naming_the_first_and_counting_the_rest(registry, run_tinyai):
+    nodes = [floor("features", "f1", "floor1"), floor("f1", "f2", "floor2"), floor("f2", "logits", "floor3")]
+    registry.add("owl", saliency_model(nodes))
+    result = run_tinyai(registry)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(
+        lines("owl: Floor 'floor1': op 'Floor' is not on the allowlist (allowlist.config) (and 2 more 'Floor' nodes)")
+    )
+    assert "floor2" not in result.stdout.str()
+
+
 def test_disallowed_op_inside_an_if_branch_is_refused_with_its_scope(registry, run_tinyai):
     branch = if_node(
         "branch", [floor("features", "rounded")], "rounded", [identity("features", "same", "keep")], "same", "logits"
