@@ -60,6 +60,17 @@ def dists_model():
     )
 
 
+def crashing_reshape():
+    """features [batch, 6] → score [5] by a Reshape to 5 elements: it fails at run time for any batch."""
+    shape = numpy_helper.from_array(np.asarray([5], np.int64), "five")
+    return graph_model(
+        [helper.make_node("Reshape", ["features", "five"], ["score"], name="reshape")],
+        [helper.make_tensor_value_info("features", FLOAT, ["batch", 6])],
+        [helper.make_tensor_value_info("score", FLOAT, [5])],
+        [shape],
+    )
+
+
 def test_a_two_input_model_with_a_score_per_item_runs_as_fr_pair_and_passes(registry, run_tinyai):
     registry.add("fr", fr_model([mean_score()]), sidecar=FR_SIDECAR, kind="fr")
     result = run_tinyai(registry)
@@ -73,13 +84,7 @@ def test_a_two_input_model_with_a_score_per_item_runs_as_fr_pair_and_passes(regi
 
 
 def test_a_derived_model_that_crashes_at_its_derived_shape_fails_in_one_line(registry, run_tinyai):
-    shape = numpy_helper.from_array(np.asarray([5], np.int64), "five")
-    model = graph_model(
-        [helper.make_node("Reshape", ["features", "five"], ["score"], name="reshape")],
-        [helper.make_tensor_value_info("features", FLOAT, ["batch", 6])],
-        [helper.make_tensor_value_info("score", FLOAT, [5])],
-        [shape],
-    )
+    model = crashing_reshape()
     registry.add("owl", model, sidecar=owner_sidecar(input_name="features", output_name="score"))
     result = run_tinyai(registry)
     assert_clean_failure(result)
@@ -298,13 +303,7 @@ def test_an_int8_sibling_of_a_model_without_a_contract_is_held_to_the_contract_d
     registry, run_tinyai
 ):
     """quant_mode makes the runtime load the sibling: run at its own derived shape, its failure names its file."""
-    shape = numpy_helper.from_array(np.asarray([5], np.int64), "five")
-    sibling = graph_model(
-        [helper.make_node("Reshape", ["features", "five"], ["score"], name="reshape")],
-        [helper.make_tensor_value_info("features", FLOAT, ["batch", 6])],
-        [helper.make_tensor_value_info("score", FLOAT, [5])],
-        [shape],
-    )
+    sibling = crashing_reshape()
     data = sibling.SerializeToString()
     (registry.folder / "owl.int8.onnx").write_bytes(data)
     model = graph_model(

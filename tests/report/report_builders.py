@@ -19,6 +19,17 @@ from PIL import Image
 from pytest_tinyai.specs import json_schema
 
 REPORT = "report"
+GATE_RECORD = {  # a gate record as the gate check sends it: v2 below its baseline v1
+    "model": "v2",
+    "fold": "f",
+    "metric": "mean_iou@0.5",
+    "measured": 0.5,
+    "baseline": "v1",
+    "baseline_measured": 0.75,
+    "floor": 0.4,
+    "claimed": 0.5,
+    "margin": -0.25,
+}
 RESULTS = "results.json"
 
 

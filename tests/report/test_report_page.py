@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import re
 
+from report_builders import GATE_RECORD
+
 from pytest_tinyai.html_report import write_report
 from pytest_tinyai.html_report.page import CSP, MAX_ROWS, Drawn, render_page
 from pytest_tinyai.results import ItemLog, Phase, results_document
 
 HEADER = {"registries": [{"path": "/r/registry.json", "commit": None}], "versions": {"onnx": "1"}, "machine": {}}
-GATE = {
-    "model": "v2",
-    "fold": "f",
-    "metric": "mean_iou@0.5",
-    "measured": 0.5,
-    "baseline": "v1",
-    "baseline_measured": 0.75,
-    "floor": 0.4,
-    "claimed": 0.5,
-    "margin": -0.25,
-}
+GATE = GATE_RECORD
 
 
 def item(name: str, model: str | None, outcome: str = "passed", text: str = "", check: str = "gate", **found):

@@ -7,22 +7,13 @@ import math
 
 import jsonschema
 import pytest
+from report_builders import GATE_RECORD
 
 from pytest_tinyai.results import MAX_LINES, ItemLog, Phase, results_document, schema_problem
 from pytest_tinyai.specs import json_schema
 
 HEADER = {"registries": [{"path": "/r/registry.json", "commit": None}], "versions": {}, "machine": {}}
-GATE = {
-    "model": "v2",
-    "fold": "f",
-    "metric": "mean_iou@0.5",
-    "measured": 0.5,
-    "baseline": "v1",
-    "baseline_measured": 0.75,
-    "floor": None,
-    "claimed": 0.5,
-    "margin": -0.25,
-}
+GATE = GATE_RECORD | {"floor": None}
 
 
 def log(name: str, *phases: Phase, check: str = "gate", model: str | None = "v2") -> ItemLog:
