@@ -118,15 +118,16 @@ class ConformanceReport:
         for model, record in sorted(self.signatures.items()):
             by_state.setdefault(record.get("signature"), []).append(printable(model, 80))
         lines = (
-            (DIGEST_MATCHES, "models' Sigstore bundles sign the registry's sha256 (" + NOT_VERIFIED + ")", {}),
-            (ABSENT, "models' signatures NOT verified: bundle absent", {"red": True, "bold": True}),
-            (NOT_DECLARED, "models' signatures NOT verified: no sigstore_bundle declared", {"yellow": True}),
+            (DIGEST_MATCHES, "Sigstore bundles sign the registry's sha256 (" + NOT_VERIFIED + ")", {}),
+            (ABSENT, "signatures NOT verified: bundle absent", {"red": True, "bold": True}),
+            (NOT_DECLARED, "signatures NOT verified: no sigstore_bundle declared", {"yellow": True}),
         )
         for state, text, markup in lines:
             models = by_state.get(state)
             if not models:
                 continue
-            terminalreporter.write_line(f"{len(models)} {text}:", **markup)
+            whose = "model's" if len(models) == 1 else "models'"
+            terminalreporter.write_line(f"{len(models)} {whose} {text}:", **markup)
             for line in textwrap.wrap(", ".join(models), ID_LINE_WIDTH, initial_indent="  ", subsequent_indent="  "):
                 terminalreporter.write_line(line, **markup)
 

@@ -32,7 +32,7 @@ def test_an_absent_bundle_is_reported_not_failed_and_blocks_nothing(registry, ru
     result.assert_outcomes(passed=15)
     text = summary(result)
     assert "2 models' signatures NOT verified: bundle absent:\n  bat, owl\n" in text, text
-    assert "1 models' signatures NOT verified: no sigstore_bundle declared:\n  cat\n" in text, text
+    assert "1 model's signatures NOT verified: no sigstore_bundle declared:\n  cat\n" in text, text
 
 
 def test_verify_signatures_makes_an_absent_bundle_a_registry_failure_that_blocks_nothing(registry, run_tinyai):
@@ -41,7 +41,7 @@ def test_verify_signatures_makes_an_absent_bundle_a_registry_failure_that_blocks
     assert_clean_failure(result)
     assert_only_failing(result, "owl", "registry")
     result.stdout.fnmatch_lines(lines(f"owl: sigstore bundle '{BUNDLE}' does not exist (--tinyai-verify-signatures)"))
-    assert "1 models' signatures NOT verified: bundle absent:\n  owl\n" in summary(result)
+    assert "1 model's signatures NOT verified: bundle absent:\n  owl\n" in summary(result)
 
 
 def test_the_ini_key_turns_verification_on(registry, run_tinyai, pytester):
@@ -69,7 +69,7 @@ def test_a_bundle_signing_the_registry_digest_passes(registry, run_tinyai, shape
     result = run_tinyai(registry, *verify)
     result.assert_outcomes(passed=5)
     assert (
-        "1 models' Sigstore bundles sign the registry's sha256 (signature, certificate chain and transparency "
+        "1 model's Sigstore bundles sign the registry's sha256 (signature, certificate chain and transparency "
         "log NOT verified):\n  owl\n" in summary(result)
     )
     assert "bundle absent" not in summary(result)
@@ -145,4 +145,4 @@ def test_a_broken_model_still_reports_its_absent_bundle(registry, run_tinyai):
     result = run_tinyai(registry)
     assert item_outcomes(result)["registry[owl]"] == "failed"
     result.stdout.fnmatch_lines(lines("owl: ONNX 'owl.onnx' does not exist"))
-    assert "1 models' signatures NOT verified: bundle absent:\n  owl\n" in summary(result)
+    assert "1 model's signatures NOT verified: bundle absent:\n  owl\n" in summary(result)
