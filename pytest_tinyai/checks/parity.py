@@ -4,8 +4,9 @@ With a weights file declared (sidecar ``weights``) the reference is built in tra
 with the trained state dict, so any difference in a weight, a folded BatchNorm or an exported op shows. Without
 one, the reference is rebuilt in the graph's form (BatchNorm folded where the exporter folded it) and its weights
 are imported by graph structure (pytest_tinyai.parity.structure). Then both run on seeded random-normal inputs at
-contract shapes and on images of the eval fold, under every ORT opt level. The torch-dependent modules are
-imported inside the check, after require_torch, so the plugin itself loads without torch.
+contract shapes and on images of the eval fold, under every ORT opt level, PyTorch on the run's threads as ORT is.
+The torch-dependent modules are imported inside the check, after require_torch, so the plugin itself loads without
+torch.
 """
 
 from __future__ import annotations
@@ -50,11 +51,13 @@ def check_parity(model: ModelUnderTest, context: CheckContext) -> CheckResult:
         require_torch()
         from pytest_tinyai.parity.compare import measure
         from pytest_tinyai.parity.prepare import parity_kind, prepared_reference
+        from pytest_tinyai.parity.threads import torch_threads
 
         kind = parity_kind(model)
-        reference = prepared_reference(model)
-        cases = parity_cases(model, contract, context)
-        measurements = measure(reference, contract, model.ort_session, cases, list(OPT_LEVELS))
+        with torch_threads(model.threads):
+            reference = prepared_reference(model)
+            cases = parity_cases(model, contract, context)
+            measurements = measure(reference, contract, model.ort_session, cases, list(OPT_LEVELS))
     except ParityError as error:
         return CheckResult([Finding(model.id, "parity", problem) for problem in error.problems])
     findings = []

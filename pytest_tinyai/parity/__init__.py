@@ -10,7 +10,8 @@ called before any of the other modules is imported. One job per module:
 * ``structure``: layers paired with weighted nodes by position, kind and shape; the weights imported strictly;
 * ``prepare``: the imported reference of a model under test, cached per process;
 * ``shapes`` and ``cases``: the contract-valid shapes and the inputs (seeded random-normal, fold images);
-* ``compare``: both runtimes on every case and opt level, measured as max-abs and max-rel differences.
+* ``compare``: both runtimes on every case and opt level, measured as max-abs and max-rel differences;
+* ``threads``: PyTorch's intra-op threads pinned to the run's, as onnxruntime's are.
 """
 
 from __future__ import annotations

@@ -53,6 +53,22 @@ def test_reference_weight_off_by_1e_3_fails_with_the_numbers_and_the_worst_case(
     assert "8 of 8 comparisons over tolerance" in finding.message
 
 
+def test_the_reference_runs_on_the_runs_threads_and_torch_gets_its_own_count_back(tmp_path, net_proto, context):
+    model = model_under_test(tmp_path, net_proto, sidecar("net", "parity_builders:conv_bn_net"))
+    seen: list[int] = []
+    prepared_reference(model).register_forward_pre_hook(lambda module, inputs: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        check_parity(model, context)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+
+    assert seen and set(seen) == {model.threads}
+    assert after == 3
+
+
 def test_declared_tolerance_replaces_the_default(tmp_path, net_proto, context):
     document = sidecar("net", "parity_builders:conv_bn_net", parity={"tolerance": 0.05})
     model = model_under_test(tmp_path, net_proto, document)
