@@ -3,32 +3,44 @@ directory, a runner, and the dynamic checks' workspace with its held-out fold.""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-# The plugin's entry point imports nothing heavy, so an inner pytester run would import the conformance modules
-# first, and pytester drops what an inner run imported: the next run would import them again (a second ParityError
-# class, a second hypothesis). They are imported here, once, for every inner run to share; so is onnxruntime, which
-# writes a device id under the home's cache when first imported, and must do so under the real home, not under
-# the test folder an inner run uses as its home.
-import onnxruntime  # noqa: F401
 import pytest
 from dynamic_builders import Workspace
 from plugin_builders import CORE_CHECKS, RegistryDir, run_in_process
 
-import pytest_tinyai.conformance_plugin
-import pytest_tinyai.parity.compare
-import pytest_tinyai.parity.prepare
-
+HERE = Path(__file__).parent
+# The plugin's entry point imports nothing heavy, so an inner pytester run would import the conformance modules
+# first, and pytester drops what an inner run imported: the next run would import them again (a second ParityError
+# class, a second hypothesis). They are imported once, before the first test, for every inner run to share; so is
+# onnxruntime, which writes a device id under the home's cache when first imported, and must do so under the real
+# home, not under the test folder an inner run uses as its home.
+SHARED_WITH_INNER_RUNS = (
+    "onnxruntime",
+    "pytest_tinyai.conformance_plugin",
+    "pytest_tinyai.parity.compare",
+    "pytest_tinyai.parity.prepare",
+)
 # The report's figures, likewise: matplotlib builds its font cache under the home when first imported, and contourpy
 # (imported when a figure first draws a contour) is a pybind11 module, which cannot be imported twice in one process.
-try:
-    import contourpy  # noqa: F401
-    import matplotlib.backends.backend_agg  # noqa: F401
+# Without the report extra (in the dev extra) the report tests fail and say so.
+REPORT_SHARED_WITH_INNER_RUNS = ("contourpy", "matplotlib.backends.backend_agg", "pytest_tinyai.html_report")
 
-    import pytest_tinyai.html_report  # noqa: F401
-except ImportError:  # the report extra (in the dev extra) is not installed: the report tests fail and say so
-    pass
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The shared modules are imported once this folder's tests are collected, before the first runs. A run that
+    collects none of them imports none: the conformance run from the repository's root (the main job, and each of
+    its xdist workers) loads this file too, and imports torch and matplotlib only where a check needs them."""
+    if not any(item.path.is_relative_to(HERE) for item in session.items):
+        return
+    for name in SHARED_WITH_INNER_RUNS:
+        importlib.import_module(name)
+    with contextlib.suppress(ImportError):
+        for name in REPORT_SHARED_WITH_INNER_RUNS:
+            importlib.import_module(name)
 
 
 @pytest.fixture
