@@ -18,7 +18,9 @@ from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.nodes import ConfiguredHooks
 from pytest_tinyai.timing import resolution_label, time_once, timed_at
 
-WARMUP_ROUNDS = 3
+# onnxruntime's first two runs at a shape are slower (about 1.5x, at 256x256 and 1080x1920 alike), the third is
+# steady: the sizing run and one warm-up round go before the timed rounds
+WARMUP_RUNS = 2
 MIN_ROUNDS = 5  # a slow resolution (1080p: about 0.7 s a run) stays near TARGET_SECONDS instead of 15 runs
 MAX_ROUNDS = 200
 TARGET_SECONDS = 3.0  # rounds are sized so that a fast model gets many more than MIN_ROUNDS: steadier medians
@@ -38,10 +40,10 @@ def bench_callable(model: Callable[[], ModelUnderTest], resolution: tuple[int, i
         )
         if benchmark.disabled:
             pytest.skip(f"{under_test.id} at {resolution_label(resolution)}: {NOT_TIMED}")
-        once = time_once(under_test.id, ort_session, feeds, resolution, "bench")
+        once = time_once(under_test.id, ort_session, feeds, resolution, "bench")  # sizes the rounds; warms up
         rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, TARGET_SECONDS / max(once, 1e-6))))
         benchmark.pedantic(
-            ort_session.run, args=(None, feeds), rounds=rounds, warmup_rounds=WARMUP_ROUNDS, iterations=1
+            ort_session.run, args=(None, feeds), rounds=rounds, warmup_rounds=WARMUP_RUNS - 1, iterations=1
         )
         median_ms = benchmark.stats.stats.median * 1000.0
         record = {"model": under_test.id, "resolution": resolution_label(resolution), "median_ms": median_ms}
