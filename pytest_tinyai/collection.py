@@ -14,7 +14,7 @@ from _pytest.pathlib import bestrelpath
 from pytest_tinyai import properties as keys
 from pytest_tinyai.bench import BenchFunction, bench_callable
 from pytest_tinyai.checks import Check
-from pytest_tinyai.declared import Declared, peek
+from pytest_tinyai.declared import Declared, peek_registry
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, as_result, printable
 from pytest_tinyai.latency_budget import budget_findings, budget_properties, budget_record, measure_budget
 from pytest_tinyai.nodes import ConfiguredHooks
@@ -80,7 +80,7 @@ class RegistryFile(ConfiguredHooks, pytest.File):
         labels = _labels(registry.entries)
         entries = sorted(registry.entries, key=lambda entry: labels[entry.index])
         ledger_ids = set(run_state.ledger.gates) | set(run_state.ledger.thresholds) if run_state.ledger else set()
-        declared = {entry.index: peek(entry, run_state.ledger) for entry in entries}
+        declared = peek_registry(entries, run_state.ledger)
         for check in run_state.parts.checks:
             for entry in entries:
                 if entry.problems and check.name != "registry":

@@ -7,7 +7,8 @@ trust problem. Declarations are pytest-tinyai's blocks, read inside the sidecar'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_tinyai.gate.ledger import Ledger
@@ -22,6 +23,7 @@ class Declared:
     sidecar: dict[str, Any] | None  # the owner's whole document, not validated
     in_ledger: bool = False  # the ledger records a gate for this model
     ledger_thresholds: frozenset[str] | None = None  # the thresholds the ledger records for it; None: no ledger
+    peers_golden: bool = False  # another model of its registry declares golden sets
 
     @property
     def tinyai(self) -> dict[str, Any]:
@@ -63,3 +65,11 @@ def peek(entry: Entry, ledger: Ledger | None) -> Declared:
         return Declared(None, **recorded)
     readable = isinstance(sidecar, dict) and isinstance(sidecar.get(NAMESPACE, {}), dict)
     return Declared(sidecar if readable else None, **recorded)
+
+
+def peek_registry(entries: Sequence[Entry], ledger: Ledger | None) -> dict[int, Declared]:
+    """What each entry of one registry declares (by entry index), each knowing whether its peers carry golden sets."""
+    declared = {entry.index: peek(entry, ledger) for entry in entries}
+    if not any("golden" in peer.tinyai for peer in declared.values()):
+        return declared
+    return {index: replace(one, peers_golden=True) for index, one in declared.items()}

@@ -3,8 +3,11 @@
 For each model it writes `<registry folder>/<model stem>/test_data_set_0/{input_K.pb, output_K.pb}` (the Model Zoo's
 layout, beside the model) and declares the set, its file digests and the onnxruntime version in the sidecar's
 `tinyai.golden` block. The inputs are deterministic: a gated model's first fold image, through its model kind; otherwise
-seeded random inputs at the contract's nominal shape. The model runs in the sandbox like in the check, and only
+seeded random inputs at the nominal shape of the contract, the declared one or (declaring none) the one derived from
+the graph, every input of a two-input model included. The model runs in the sandbox like in the check, and only
 once its registry trust and its allowlist screening hold. An existing set is never overwritten without --force.
+Only the sidecar's `tinyai` member is written (see `sidecar_text`); a smoke model with no sidecar gets one holding
+that member alone.
 
 Core layer: no pytest import. The trainers call `record` when they publish.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,11 +31,12 @@ from pytest_tinyai.golden import SET_PREFIX, tensor_bytes
 from pytest_tinyai.kinds import BUILTIN_KINDS, ModelKind
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.registry import load_registry
-from pytest_tinyai.registry_writer import atomic_write_bytes, dump_json
+from pytest_tinyai.registry_writer import atomic_write_bytes
 from pytest_tinyai.sidecar import NAMESPACE, sidecar_problems
+from pytest_tinyai.sidecar_text import SidecarTextError, with_namespace
 from pytest_tinyai.tensor_contract import Contract
 from pytest_tinyai.thresholds import DEFAULT_GOLDEN_TOLERANCE
-from pytest_tinyai.trust import Limits, sidecar_relative
+from pytest_tinyai.trust import Limits, Untrusted, confined, present, read_capped, sidecar_relative
 
 FIRST_SET = f"{SET_PREFIX}0"
 SEED = 0
@@ -47,10 +52,12 @@ class Recorded:
     set_path: str
     source: str
     overwrote: bool
+    created_sidecar: str | None = None  # the sidecar written for a smoke model that had none
 
     def __str__(self) -> str:
         verb = "re-recorded (overwrote the previous set)" if self.overwrote else "recorded"
-        return f"{self.model_id}: {verb} golden set '{self.set_path}' from {self.source}"
+        created = f" (created its sidecar '{self.created_sidecar}')" if self.created_sidecar else ""
+        return f"{self.model_id}: {verb} golden set '{self.set_path}' from {self.source}{created}"
 
 
 def set_path(entry_onnx: str) -> str:
@@ -80,12 +87,46 @@ def recording_feeds(
                 return kind.feeds(samples[0], contract), f"the first sample of fold {fold}"
     if contract.shape_violations(contract.nominal):
         raise RecordError(f"{model.id}: the contract's nominal shape {contract.nominal} breaks the contract")
+    if over := contract.cap_problems("the nominal shape", contract.nominal, model.limits.max_pixels):
+        raise RecordError(f"{model.id}: {over[0]}")
     source = f"seeded random inputs (seed {SEED}) at {_described(contract.nominal)}"
     return contract.make_inputs(contract.nominal, seed=SEED), source
 
 
 def _described(dims: dict[str, int]) -> str:
-    return " ".join(f"{symbol}={value}" for symbol, value in dims.items())
+    return " ".join(f"{symbol}={value}" for symbol, value in dims.items()) or "the graph's fixed dims"
+
+
+def recording_contract(model: ModelUnderTest) -> Contract:
+    """The contract the inputs are drawn from: the sidecar's, else the one derived from the model's own graph, which
+    must be runnable at a shape (a symbolic dim with no value needs `tinyai.contract.nominal`) and hold the owner's
+    fields."""
+    if model.contract is not None:
+        return model.contract
+    derivation = model.derivation()
+    why = derivation.not_run_reason or "; ".join(derivation.problems)
+    if why:
+        raise RecordError(f"{model.id}: the contract derived from its graph cannot be run: {why}")
+    return derivation.contract
+
+
+def sidecar_text(model: ModelUnderTest) -> str | None:
+    """The sidecar's text as it stands (None: the model has none), which must still be the document trust checked."""
+    relative = sidecar_relative(model.entry)
+    if model.trust.sidecar is None and not present(model.entry.folder, relative):
+        return None
+    try:
+        data = read_capped(confined(model.entry.folder, relative, "sidecar"), model.limits.max_sidecar_bytes, "sidecar")
+    except Untrusted as error:
+        raise RecordError(f"{model.id}: {error}") from None
+    try:
+        text = data.decode("utf-8")
+        unchanged = model.trust.sidecar is not None and json.loads(text) == model.trust.sidecar
+    except ValueError:  # not UTF-8 or not JSON any more
+        unchanged = False
+    if not unchanged:
+        raise RecordError(f"{model.id}: sidecar '{relative}' changed since its registry trust was checked")
+    return text
 
 
 def record_model(
@@ -99,11 +140,7 @@ def record_model(
     entry = model.entry
     if model.trust.problems:
         raise RecordError(f"{model.id}: registry trust failed: {model.trust.problems[0]}")
-    if model.trust.sidecar is None:
-        raise RecordError(f"{model.id}: no sidecar to declare the set and its digests in")
     sidecar, blocks = model.sidecar, model.tinyai
-    if model.contract is None:
-        raise RecordError(f"{model.id}: the sidecar declares no contract to draw inputs from")
     relative = set_path(entry.raw["onnx"])
     folder = entry.folder.resolve()
     target = folder / relative
@@ -111,7 +148,7 @@ def record_model(
     exists = target.exists() or any(block["path"] == relative for block in declared)
     if exists and not force:
         raise RecordError(f"{model.id}: golden set '{relative}' exists; not overwritten (--force re-records it)")
-    contract = model.contract
+    contract = recording_contract(model)
     feeds, source = recording_feeds(model, contract, kinds or {kind.name: kind for kind in BUILTIN_KINDS}, data_dir)
     try:
         ort_session = model.ort_session()
@@ -139,10 +176,15 @@ def record_model(
     golden = dict(blocks.get("golden", {}))
     golden.setdefault("tolerance", DEFAULT_GOLDEN_TOLERANCE)
     golden["sets"] = [*(other for other in declared if other["path"] != relative), block]
-    updated = {**sidecar, NAMESPACE: {**blocks, "golden": golden}}
-    problems = sidecar_problems(updated, model.limits.sidecar_fields)
+    namespace = {**blocks, "golden": golden}
+    problems = sidecar_problems({**sidecar, NAMESPACE: namespace}, model.limits.sidecar_fields)
     if problems:
         raise RecordError(f"{model.id}: the sidecar would be invalid: {'; '.join(problems)}")
+    before = sidecar_text(model)
+    try:
+        after = with_namespace(before, namespace)
+    except SidecarTextError as error:
+        raise RecordError(f"{model.id}: {error}") from None
     existing = next(path for path in (target, *target.parents) if path.exists())
     if not existing.resolve().is_relative_to(folder):  # checked before any folder is made
         raise RecordError(f"{model.id}: '{relative}' leads outside the registry folder")
@@ -152,8 +194,8 @@ def record_model(
             stale.unlink()
     for name, data in files.items():
         atomic_write_bytes(target / name, data)
-    atomic_write_bytes(folder / sidecar_relative(entry), dump_json(updated))
-    return Recorded(model.id, relative, source, exists)
+    atomic_write_bytes(folder / sidecar_relative(entry), after.encode())
+    return Recorded(model.id, relative, source, exists, sidecar_relative(entry) if before is None else None)
 
 
 def record(

@@ -44,9 +44,10 @@ def _gated(declared: Declared) -> bool:
 
 
 def _golden(declared: Declared) -> bool:
-    """Models whose sidecar declares golden sets, and those the ledger records a golden tolerance for (dropping the
-    block cannot shed the check)."""
-    return declared.declares("golden") or declared.golden_recorded
+    """Models whose sidecar declares golden sets, those the ledger records a golden tolerance for (dropping the
+    block cannot shed the check), and every other model of a registry whose models carry sets (one that has none
+    says why, rather than being left out unseen)."""
+    return declared.declares("golden") or declared.golden_recorded or declared.peers_golden
 
 
 def _thresholded(declared: Declared) -> bool:

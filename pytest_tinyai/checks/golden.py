@@ -4,6 +4,8 @@ Each set the sidecar's `tinyai.golden` declares is read as registry data (see py
 held to the contract and the pixel cap, the model runs on them, and every output is compared with the stored one
 within the declared tolerance (ratcheted by the ledger as "golden tolerance"). A failure names the set, the output,
 the max-abs difference and where it lies, and the onnxruntime version that recorded the set when it is not this one.
+A model with no contract of its own is held to the one derived from its graph. In a registry whose models carry
+sets, a model with none is not run and says so (an untrusted one fails with its registry trust problem).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import numpy as np
 import onnxruntime as ort
 
 from pytest_tinyai.context import CheckContext
-from pytest_tinyai.findings import Finding, NotRunnable, first_line, printable
+from pytest_tinyai.findings import Finding, NotRun, NotRunnable, first_line, printable
 from pytest_tinyai.golden import GoldenError, StoredSet, by_model_names, difference, read_set
 from pytest_tinyai.model import ModelUnderTest
 from pytest_tinyai.tensor_contract import Contract
 from pytest_tinyai.thresholds import GOLDEN_TOLERANCE, golden_tolerance
+
+NO_SET = "no golden set declared, while other models of its registry carry one (record it: tinyai-golden record)"
 
 
 def check_golden(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
@@ -29,7 +33,7 @@ def check_golden(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
             value = recorded[GOLDEN_TOLERANCE]
             why = f"the ledger records a {GOLDEN_TOLERANCE} of {value:g} but the sidecar declares no golden sets"
             return [Finding(model.id, "golden", why)]
-        return []
+        raise NotRun(model.id, "golden", NO_SET)
     tolerance = golden_tolerance(model.tinyai)
     findings: list[Finding] = []
     for declared in block["sets"]:
@@ -49,8 +53,8 @@ def _compare(model: ModelUnderTest, stored: StoredSet, tolerance: float) -> list
     inputs = by_model_names(stored.inputs, input_names, "input", stored.path)
     outputs = by_model_names(stored.outputs, output_names, "output", stored.path)
     feeds = {name: tensor.array for name, tensor in inputs.items()}
-    contract = model.contract
-    if contract is not None and (problems := _input_problems(contract, feeds, model)):
+    contract = model.contract or model.derivation().contract
+    if problems := _input_problems(contract, feeds, model):
         return [f"{label}: {problem}" for problem in problems]
     try:
         produced = dict(zip(output_names, ort_session.run(None, feeds), strict=True))

@@ -15,7 +15,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import numpy_helper
-from plugin_builders import RegistryDir, const, item_outcomes, run_in_process, saliency_model
+from plugin_builders import RegistryDir, const, item_outcomes, lines, run_in_process, saliency_model
 
 from pytest_tinyai.golden_record import main as golden_main
 from pytest_tinyai.golden_record import record
@@ -255,6 +255,19 @@ def test_dropping_the_golden_block_cannot_shed_the_check(pytester, registry):
     )
     result = run_golden(pytester, registry, "--tinyai-ledger", str(ledger), marker="tinyai_thresholds")
     assert_one_line(result, "thresholds", "golden tolerance vanished: the ledger records 1e-05")
+
+
+def test_a_model_without_a_set_beside_models_with_one_is_not_run_and_says_so(pytester, registry):
+    edit_blocks(registry, lambda blocks: blocks.pop("golden"))
+    result = run_golden(pytester, registry)
+    assert item_outcomes(result) == {f"golden[{MODEL}]": "skipped", f"golden[{HEALTHY}]": "passed"}
+    result.stdout.fnmatch_lines(
+        lines(
+            "1 checks NOT run:",
+            f"{MODEL}: golden not run: no golden set declared, while other models of its registry carry one "
+            "(record it: tinyai-golden record)",
+        )
+    )
 
 
 def test_update_ledger_records_the_golden_tolerance_and_never_loosens_it(pytester, registry):

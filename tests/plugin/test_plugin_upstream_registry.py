@@ -1,37 +1,24 @@
-"""The static suite on the upstream C runtime's own registry (tests/data/upstream-vmaf-tiny, vendored unmodified),
-run as a new user would: every model is collected, every healthy model passes, and each real upstream defect fails
-in lines naming the model, the file and the problem (README: "What it finds in the upstream registry"). Copies with
-one defect repaired pass, so each finding is that defect and nothing else."""
+"""The static suite on the upstream C runtime's own registry (tests/data/upstream-vmaf-tiny, vendored unmodified but
+for the `tinyai` blocks and golden sets its NOTICE lists), run as a new user would: every model is collected, every
+healthy model passes, and each real upstream defect fails in lines naming the model, the file and the problem
+(README: "What it finds in the upstream registry"). Copies with one defect repaired pass, so each finding is that
+defect and nothing else."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import shutil
 from pathlib import Path
 
 import onnx
 import pytest
 from plugin_builders import item_outcomes, run_in_process
+from upstream_data import UNTRUSTED, UPSTREAM, copy_of_upstream, failure_lines, not_checked, upstream_ids
 
-UPSTREAM = Path(__file__).resolve().parents[1] / "data" / "upstream-vmaf-tiny"
 STATIC = ("registry", "opset", "allowlist", "resize", "contract")
 STATIC_MARKERS = " or ".join(f"tinyai_{check}" for check in STATIC)
-TRUST_FAILED = "not checked: registry trust failed: "
 
-# Registry trust fails, so every other static item of the model fails with "not checked: registry trust failed: ...".
-UNTRUSTED = {
-    # the two ONNX files upstream hosts as release assets, absent from the vendored checkout (NOTICE): what any
-    # checkout without the assets shows, not a defect of the registry
-    "fastdvdnet_pre": "fastdvdnet_pre: ONNX 'fastdvdnet_pre.onnx' does not exist",
-    "transnet_v2": "transnet_v2: ONNX 'transnet_v2.onnx' does not exist",
-    # the graph names an external-data file that is not in the tree (its weights ship as vmaf_tiny_v1_medium.onnx.data)
-    "vmaf_tiny_v1_medium": (
-        "vmaf_tiny_v1_medium: external data 'mlp_medium_final.onnx.data' does not exist "
-        "(named by 'vmaf_tiny_v1_medium.onnx')"
-    ),
-}
 # The registry declares opset 17; the graph and its int8 sibling import opset 18.
 OPSET = {
     "nr_metric_v1": [
@@ -48,20 +35,18 @@ OFF_THE_ALLOWLIST = {
     "vmaf_tiny_v3": {"DynamicQuantizeLinear", "MatMulInteger"},
     "vmaf_tiny_v4": {"DynamicQuantizeLinear", "MatMulInteger"},
 }
-# Symbolic H and W, and nothing gives them a value: the contract is checked statically and not run at a shape.
-NOT_RUN_AT_A_SHAPE = {
-    "dists_sq_placeholder_v0": "'ref', 'dist'",
-    "lpips_sq_v1": "'ref', 'dist'",
-    "mobilesal_placeholder_v0": "'input'",
-    "saliency_student_v1": "'input'",
-    "saliency_student_v2": "'input'",
+# Symbolic H and W, which only the `tinyai.contract.nominal` this project declares in their sidecars gives a value
+# (H=W=256): without it the contract is checked statically and not run at a shape.
+# model -> (its symbolic inputs, the kind derived from its graph)
+DECLARED_NOMINAL = {
+    "dists_sq_placeholder_v0": ("'ref', 'dist'", "fr_pair"),
+    "lpips_sq_v1": ("'ref', 'dist'", "fr_pair"),
+    "mobilesal_placeholder_v0": ("'input'", "-"),
+    "saliency_student_v1": ("'input'", "-"),
+    "saliency_student_v2": ("'input'", "-"),
 }
 FR_PAIR = {f"fr_regressor_v2{suffix}" for suffix in ("", *(f"_ensemble_v1_seed{seed}" for seed in range(5)))}
 FR_PAIR |= {"fr_regressor_v3"}
-
-
-def upstream_ids() -> list[str]:
-    return [entry["id"] for entry in json.loads((UPSTREAM / "registry.json").read_text())["models"]]
 
 
 def expected_outcome(model: str, check: str) -> str:
@@ -71,19 +56,7 @@ def expected_outcome(model: str, check: str) -> str:
         return "failed"
     if model in OFF_THE_ALLOWLIST and check in ("allowlist", "contract"):
         return "failed"
-    if model in NOT_RUN_AT_A_SHAPE and check == "contract":
-        return "skipped"
     return "passed"
-
-
-def failure_lines(result, item: str) -> list[str]:
-    [report] = [
-        report
-        for report in result.reprec.getreports("pytest_runtest_logreport")
-        if report.nodeid.endswith(f"::{item}") and report.when == "call"
-    ]
-    assert report.failed, item
-    return report.longreprtext.splitlines()
 
 
 def run_static(pytester, registry: Path):
@@ -104,7 +77,7 @@ def test_all_24_models_are_collected_and_each_healthy_model_passes_every_static_
     expected = {f"{check}[{model}]": expected_outcome(model, check) for model in models for check in STATIC}
     assert item_outcomes(upstream_run) == expected, upstream_run.stdout.str()
     healthy = [model for model in models if all(expected[f"{check}[{model}]"] == "passed" for check in STATIC)]
-    assert len(healthy) == 12
+    assert len(healthy) == 17
     upstream_run.stdout.fnmatch_lines(["*models checked: 24*"])
 
 
@@ -112,7 +85,7 @@ def test_an_untrusted_entry_fails_every_item_in_the_one_line_naming_its_file(ups
     for model, line in UNTRUSTED.items():
         assert failure_lines(upstream_run, f"registry[{model}]") == [line]
         for check in STATIC[1:]:
-            assert failure_lines(upstream_run, f"{check}[{model}]") == [line.replace(": ", f": {TRUST_FAILED}", 1)]
+            assert failure_lines(upstream_run, f"{check}[{model}]") == [not_checked(model)]
 
 
 def test_an_opset_the_graphs_do_not_import_fails_naming_each_graphs_file(upstream_run):
@@ -134,28 +107,23 @@ def test_int8_siblings_off_the_runtimes_allowlist_fail_once_per_op_naming_the_si
         assert refused.startswith(f"{model}: {model}.int8.onnx: not run: allowlist failed: DynamicQuantizeLinear ")
 
 
-def test_the_summary_says_what_was_not_run_not_verified_and_derived(upstream_run):
-    output = upstream_run.stdout.str()
-    summary = output[output.index("tinyai conformance") :]
+def summary_of(result) -> str:
+    output = result.stdout.str()
+    return output[output.index("tinyai conformance") :]
+
+
+def test_the_summary_says_what_was_not_verified_and_derived(upstream_run):
+    summary = summary_of(upstream_run)
     assert "24 models' signatures NOT verified: bundle absent:" in summary
-    assert f"{len(NOT_RUN_AT_A_SHAPE)} checks NOT run:" in summary
-    for model, inputs in NOT_RUN_AT_A_SHAPE.items():
-        assert (
-            f"{model}: contract not run: graph names and checker pass, but symbolic dims H, W of {inputs} have no "
-            "nominal value: declare tinyai.contract.nominal"
-        ) in summary
+    assert "checks NOT run" not in summary
+    for model, (_, kind) in DECLARED_NOMINAL.items():
+        assert f"  {model}: kind {kind}, run at H=256, W=256" in summary
     for model in FR_PAIR:
         assert f"  {model}: kind fr_pair, run at batch=1" in summary
     assert "  vmaf_tiny_v2: kind -, run at N=1" in summary
 
 
 # --- copies with one defect repaired pass ------------------------------------------------------------------------
-
-
-def copy_of_upstream(tmp_path: Path) -> Path:
-    folder = tmp_path / "upstream"
-    shutil.copytree(UPSTREAM, folder)
-    return folder
 
 
 def reregister(folder: Path, model_id: str, drop: tuple[str, ...] = (), **changes) -> None:
@@ -198,3 +166,27 @@ def test_a_quantised_model_passes_once_the_runtime_loads_its_fp32_graph(pytester
     folder = copy_of_upstream(tmp_path)
     reregister(folder, model, drop=("quant_mode",), **({"opset": 18} if model in OPSET else {}))
     assert static_outcomes(pytester, folder, model) == dict.fromkeys(STATIC, "passed")
+
+
+def test_without_the_declared_nominal_a_model_with_symbolic_h_and_w_is_not_run_at_a_shape_and_says_so(
+    pytester, tmp_path
+):
+    """The upstream sidecars as upstream ships them (the `tinyai` member removed): the contract of each of the five
+    is checked statically, its run skipped, and the summary lists why."""
+    folder = copy_of_upstream(tmp_path)
+    for path in folder.glob("*.json"):
+        sidecar = json.loads(path.read_text())
+        if isinstance(sidecar, dict) and sidecar.pop("tinyai", None) is not None:
+            path.write_text(json.dumps(sidecar, indent=2))
+    result = run_static(pytester, folder / "registry.json")
+    outcomes = item_outcomes(result)
+    assert {model: outcomes[f"contract[{model}]"] for model in DECLARED_NOMINAL} == dict.fromkeys(
+        DECLARED_NOMINAL, "skipped"
+    )
+    summary = summary_of(result)
+    assert f"{len(DECLARED_NOMINAL)} checks NOT run:" in summary
+    for model, (inputs, _) in DECLARED_NOMINAL.items():
+        assert (
+            f"{model}: contract not run: graph names and checker pass, but symbolic dims H, W of {inputs} have no "
+            "nominal value: declare tinyai.contract.nominal"
+        ) in summary

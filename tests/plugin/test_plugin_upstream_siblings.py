@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 from plugin_builders import item_outcomes, lines
+from upstream_data import UPSTREAM
 
-UPSTREAM = Path(__file__).parents[1] / "data" / "upstream-vmaf-tiny"
 QUANTISED = ("learned_filter_v1", "nr_metric_v1", "vmaf_tiny_v3", "vmaf_tiny_v4")
 
 
