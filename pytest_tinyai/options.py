@@ -34,7 +34,8 @@ def add_options(parser: pytest.Parser) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="onnxruntime intra-op threads of every session (default 1, pinned for reproducibility)",
+        help="intra-op threads of every onnxruntime session and of PyTorch while parity runs the reference (default 1, "
+        "pinned for reproducibility)",
     )
     group.addoption(
         "--tinyai-fuzz-examples",
