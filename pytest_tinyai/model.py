@@ -3,8 +3,8 @@
 It is also the one gate for execution: a model is run only in the ORT sandbox, and only while its registry trust
 and its allowlist screening hold and no run of it has been killed. A model is one graph or two: its own ONNX and,
 when its quant_mode makes the runtime load it instead, its int8 sibling; each graph runs only once its own screening
-passed. Latency timing alone gets an in-process session,
-and only at shapes the same model has already completed a sandboxed run at.
+passed. Latency timing alone gets an in-process session, and only at shapes where the same model has already
+completed a sandboxed run on the same seeded inputs.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class ModelUnderTest:
         self._serialised: dict[str | None, bytes] = {}
         self._derivations: dict[str | None, Derivation] = {}
         self._timing_sessions: dict[str, ort.InferenceSession] = {}
-        self._probed: set[tuple[tuple[str, int], ...]] = set()  # dims already run in the sandbox before timing
+        self._probed: set[tuple[tuple[str, int], ...]] = set()  # dims whose seeded inputs ran in the sandbox
 
     @property
     def id(self) -> str:
@@ -219,27 +219,37 @@ class ModelUnderTest:
             self._sessions[key] = GatedOrtSession(self, sandboxed, file)
         return self._sessions[key]
 
+    def run_seeded(self, dims: dict[str, int]) -> list[np.ndarray]:
+        """The contract's seeded inputs at `dims` (`make_inputs`), run in the sandbox; once a run completes, the
+        shape may be timed in-process (`timing_session`) without running it in the sandbox again."""
+        contract = self.contract
+        if contract is None:
+            raise NotRunnable(self.id, "no contract to build seeded inputs from")
+        outputs = self.ort_session().run(None, contract.make_inputs(dims))
+        self._probed.add(_dims_key(dims))
+        return outputs
+
     def timing_session(self, dims: dict[str, int], opt_level: str = "all") -> ort.InferenceSession:
         """An in-process ORT session for timing at `dims` (a sandbox round trip would distort latency).
 
-        Handed out only once a sandboxed run at those very dims has completed (an earlier check's, else one made
-        here), so a model that is pathological at a shape it is timed at is stopped in the sandbox first. A shape
-        onnxruntime refuses is left to the timing item to report, unless the refusal is the sandbox's memory cap; a
-        run past the time limit is killed.
+        Handed out only to a model that may (still) run, once a sandboxed run of the seeded inputs at those very
+        dims has completed (an earlier check's, such as fuzz's, else one made here), so a model that is
+        pathological at a shape it is timed at is stopped in the sandbox first. A shape onnxruntime refuses is left
+        to the timing item to report, unless the refusal is the sandbox's memory cap; a run past the time limit is
+        killed.
         """
-        key = tuple(sorted(dims.items()))
+        self.require_runnable()
+        key = _dims_key(dims)
         if key not in self._probed:
             contract = self.contract
             if contract is None:
                 raise NotRunnable(self.id, "not timed: no contract to run its shapes in the sandbox first")
-            sandboxed = self.ort_session(opt_level)
-            if _feeds_signature(contract, dims) not in sandboxed.completed:
-                try:
-                    sandboxed.run(None, contract.make_inputs(dims))
-                except OutOfMemory as error:
-                    raise NotRunnable(self.id, f"not timed: {error}") from None
-                except OrtError:
-                    pass
+            try:
+                self.ort_session(opt_level).run(None, contract.make_inputs(dims))
+            except OutOfMemory as error:
+                raise NotRunnable(self.id, f"not timed: {error}") from None
+            except OrtError:
+                pass
             self._probed.add(key)
         if opt_level not in self._timing_sessions:
             self._timing_sessions[opt_level] = ort.InferenceSession(
@@ -249,14 +259,12 @@ class ModelUnderTest:
 
 
 class GatedOrtSession:
-    """A graph's sandboxed session behind its gate: each run first checks the graph may (still) be run. It keeps
-    the names, dtypes and shapes of the feeds of each run that completed (`completed`)."""
+    """A graph's sandboxed session behind its gate: each run first checks the graph may (still) be run."""
 
     def __init__(self, model: ModelUnderTest, sandboxed: SandboxedOrtSession, file: str | None = None) -> None:
         self._model = model
         self._sandboxed = sandboxed
         self._file = file
-        self.completed: set[FeedsSignature] = set()
 
     def get_inputs(self) -> list[TensorInfo]:
         return self._sandboxed.get_inputs()
@@ -270,18 +278,11 @@ class GatedOrtSession:
             outputs = self._sandboxed.run(output_names, feeds)
         except SandboxKilled as killed:
             self._model.halt(killed, self._file)
-        self.completed.add(
-            frozenset((name, np.asarray(value).dtype.str, np.shape(value)) for name, value in feeds.items())
-        )
         return outputs
 
 
-FeedsSignature = frozenset[tuple[str, str, tuple[int, ...]]]  # (name, dtype, shape) of each feed of a run
-
-
-def _feeds_signature(contract: Contract, dims: dict[str, int]) -> FeedsSignature:
-    """The signature of the contract's inputs at `dims` (what `make_inputs(dims)` feeds)."""
-    return frozenset((spec.name, np.dtype(spec.dtype).str, spec.concrete_shape(dims)) for spec in contract.inputs)
+def _dims_key(dims: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(dims.items()))
 
 
 def _refuse(model_id: str, reason: str) -> NoReturn:

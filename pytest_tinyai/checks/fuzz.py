@@ -34,11 +34,11 @@ class ContractViolation(ValueError):
 
 
 def run_within_contract(model: ModelUnderTest, contract: Contract, dims: dict[str, int]) -> list[np.ndarray]:
-    """Run the model at `dims`, refusing shapes the contract does not admit."""
+    """Run the model's seeded inputs at `dims`, refusing shapes the contract does not admit."""
     violations = contract.shape_violations(dims)
     if violations:
         raise ContractViolation(f"{model.id}: shape {dims} is outside the contract: {'; '.join(violations)}")
-    return model.ort_session().run(None, contract.make_inputs(dims))
+    return model.run_seeded(dims)
 
 
 def check_fuzz(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
