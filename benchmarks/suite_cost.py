@@ -133,7 +133,8 @@ def check_seconds(junit: Path) -> list[tuple[str, int, float]]:
 
 
 def copies_registry(registry: Path, folder: Path, copies: int) -> Path:
-    """A registry of `copies` copies of the production model, each gated (no baseline) and in a fresh ledger."""
+    """A registry of `copies` copies of the production model (sharing its weights file), each gated (no baseline)
+    and in a fresh ledger."""
     entries = json.loads(registry.read_text())["models"]
     source = next(entry for entry in entries if namespace(_sidecar(registry, entry)).get("status") == "production")
     sidecar = _sidecar(registry, source)
@@ -142,6 +143,10 @@ def copies_registry(registry: Path, folder: Path, copies: int) -> Path:
     # golden sets and latency stay with the original: a copy's items are the static and dynamic checks
     dropped = ("status", "role", "latency", "golden")
     kept = {key: value for key, value in blocks.items() if key not in dropped}
+    if "weights" in kept:  # the trained weights parity loads, shared by every copy
+        weights = folder / kept["weights"]["path"]
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(registry.parent / kept["weights"]["path"], weights)
     models, ledger = [], Ledger(folder / "ledger.json")
     for index in range(copies):
         model_id = f"{source['id']}_copy{index}"
