@@ -3,12 +3,12 @@
     python benchmarks/trainer_throughput.py [--pack data/source-pack] [--profile auto] [--variant v2] \\
         [--steps 10] [--threads N]
 
-Both loops run :func:`trainers.saliency_student.loop.train_step` and the weight average's update, as training does,
-at the profile's batch size and crop: the bare loop on one fixed batch already on the device (no data work at all),
-the trainer loop on batches composited from the pack exactly as training draws them. The two alternate for
-``--rounds`` rounds and each keeps its fastest round, so a neighbour's burst of work on a shared machine skews
-neither. Prints both rates and their ratio, compositing alone, a validation batch, and the profile's estimated wall
-time per model (its epochs of training steps and validation passes at the measured rates).
+Both loops run :func:`trainers.saliency_student.loop.train_step` at the profile's batch size and crop: the bare
+loop on one fixed batch already on the device (no data work at all), the trainer loop on batches composited
+from the pack exactly as training draws them. The two alternate for ``--rounds`` rounds and each keeps its
+fastest round, so a neighbour's burst of work on a shared machine skews neither. Prints both rates and their
+ratio, compositing alone, a validation batch, and the profile's estimated wall time per model (its epochs of
+training steps and validation passes at the measured rates).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from trainers.saliency_student.cli import resolved_profile
-from trainers.saliency_student.loop import LogitsView, averaged, setup, train_step
+from trainers.saliency_student.loop import LogitsView, setup, train_step
 from trainers.saliency_student.model import VARIANTS
 from trainers.saliency_student.recipe import PROFILES
 from trainers.saliency_student.sources import PackData
@@ -65,20 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     net = VARIANTS[args.variant]().to(ctx.device, memory_format=torch.channels_last)
     trainee = LogitsView(net).train()
     optimiser = torch.optim.Adam(net.parameters(), lr=recipe.lr)
-    average = averaged(net, recipe)
 
     images, masks = next(iter(data.train_batches(0)))
     batches = iter(data.train_batches(1))
 
-    def step(images: torch.Tensor, masks: torch.Tensor) -> None:
-        train_step(trainee, images, masks, optimiser, ctx)
-        average.update_parameters(net)
-
     def bare_step() -> None:
-        step(images, masks)
+        train_step(trainee, images, masks, optimiser, ctx)
 
     def trainer_step() -> None:
-        step(*next(batches))
+        train_step(trainee, *next(batches), optimiser, ctx)
 
     bare, trainer = float("inf"), float("inf")
     for _ in range(args.rounds):

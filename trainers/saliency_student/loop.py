@@ -134,11 +134,6 @@ def _autocast(ctx: _Context):
     return torch.autocast("cuda", dtype=torch.bfloat16) if ctx.device.type == "cuda" else nullcontext()
 
 
-def averaged(net: TinyUNet, recipe: Recipe) -> AveragedModel:
-    """The exponential moving average of ``net``'s weights and BatchNorm statistics that training publishes."""
-    return AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema_decay), use_buffers=True)
-
-
 def train_step(
     trainee: torch.nn.Module, images: torch.Tensor, masks: torch.Tensor, optimiser: torch.optim.Optimizer, ctx: _Context
 ) -> torch.Tensor:
@@ -205,7 +200,7 @@ def train(
     trainee: torch.nn.Module = LogitsView(net)
     if ctx.world_size > 1:
         trainee = DistributedDataParallel(trainee, device_ids=None if ctx.device.index is None else [ctx.device.index])
-    average = averaged(net, recipe)
+    average = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema_decay), use_buffers=True)
     optimiser = torch.optim.Adam(net.parameters(), lr=recipe.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=recipe.epochs)
     state: dict[str, Any] = {"epoch": 0, "best_val_iou": -1.0, "best_epoch": 0, "best_model": None, "history": []}
