@@ -1,10 +1,5 @@
 """Train a saliency student: train/validate per epoch, keep the best by validation IoU, checkpoint, resume.
 
-The weights validated, selected and published are an exponential moving average of the trained ones (torch's
-``AveragedModel``, BatchNorm statistics averaged too; ``recipe.ema_decay`` per step): with a validation split
-this small, the raw weights' IoU swings by 0.1 from one epoch to the next, and picking the best of those swings
-selects noise.
-
 One process per device. Batches come from :mod:`.sources`: a source pack composited on the fly on the
 training device, or a folder of image/mask pairs. Under ``torchrun`` (WORLD_SIZE > 1) the model is wrapped in
 DistributedDataParallel (NCCL on CUDA, gloo on CPU) and each process trains on its share of every
@@ -33,7 +28,6 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from pytest_tinyai.metrics import image_iou
@@ -149,15 +143,9 @@ def train_step(
 
 
 def _train_epoch(
-    trainee: torch.nn.Module,
-    net: TinyUNet,
-    average: AveragedModel,
-    bar: tqdm,
-    optimiser: torch.optim.Optimizer,
-    ctx: _Context,
+    trainee: torch.nn.Module, bar: tqdm, optimiser: torch.optim.Optimizer, ctx: _Context
 ) -> tuple[float, int]:
-    """One pass over this rank's shard (``bar`` wraps its batches), ``average`` following ``net`` after every step;
-    returns the mean loss and images seen.
+    """One pass over this rank's shard (``bar`` wraps its batches); returns the mean loss and images seen.
 
     The loss is summed on the device and read every PROGRESS_EVERY steps only, so a GPU is never kept waiting
     for the next batch by a synchronisation.
@@ -166,7 +154,6 @@ def _train_epoch(
     loss_sum, seen = torch.zeros((), device=ctx.device), 0
     for step, (images, masks) in enumerate(bar, 1):
         loss_sum += train_step(trainee, images, masks, optimiser, ctx) * len(images)
-        average.update_parameters(net)
         seen += len(images)
         if step % PROGRESS_EVERY == 0:
             bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}")
@@ -200,14 +187,12 @@ def train(
     trainee: torch.nn.Module = LogitsView(net)
     if ctx.world_size > 1:
         trainee = DistributedDataParallel(trainee, device_ids=None if ctx.device.index is None else [ctx.device.index])
-    average = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema_decay), use_buffers=True)
     optimiser = torch.optim.Adam(net.parameters(), lr=recipe.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=recipe.epochs)
     state: dict[str, Any] = {"epoch": 0, "best_val_iou": -1.0, "best_epoch": 0, "best_model": None, "history": []}
     if resume and checkpoint.exists():
         saved = torch.load(checkpoint, map_location=ctx.device, weights_only=False)
         net.load_state_dict(saved["model"])
-        average.load_state_dict(saved["average"])
         optimiser.load_state_dict(saved["optimiser"])
         scheduler.load_state_dict(saved["scheduler"])
         state = {key: saved[key] for key in state}
@@ -225,15 +210,13 @@ def train(
         lr = optimiser.param_groups[0]["lr"]
         batches = data.train_batches(epoch)
         bar = tqdm(batches, desc=f"epoch {epoch + 1}", total=data.steps_per_epoch, leave=False, disable=not show)
-        loss, seen = _train_epoch(trainee, net, average, bar, optimiser, ctx)
+        loss, seen = _train_epoch(trainee, bar, optimiser, ctx)
         scheduler.step()
         train_seconds = time.perf_counter() - started
         if ctx.main:
-            val_iou = _validate(average.module, data.val_batches(), ctx)
+            val_iou = _validate(net, data.val_batches(), ctx)
             if val_iou > state["best_val_iou"]:
-                state.update(
-                    best_val_iou=val_iou, best_epoch=epoch + 1, best_model=copy.deepcopy(average.module.state_dict())
-                )
+                state.update(best_val_iou=val_iou, best_epoch=epoch + 1, best_model=copy.deepcopy(net.state_dict()))
             state["history"].append(
                 {
                     "epoch": epoch + 1,
@@ -249,7 +232,6 @@ def train(
                 {
                     **state,
                     "model": net.state_dict(),
-                    "average": average.state_dict(),
                     "optimiser": optimiser.state_dict(),
                     "scheduler": scheduler.state_dict(),
                 },
@@ -260,7 +242,7 @@ def train(
             dist.barrier()
 
     best = VARIANTS[variant]()
-    best.load_state_dict({k: v.cpu() for k, v in (state["best_model"] or average.module.state_dict()).items()})
+    best.load_state_dict({k: v.cpu() for k, v in (state["best_model"] or net.state_dict()).items()})
     return TrainResult(
         net=best.eval(),
         best_val_iou=state["best_val_iou"],

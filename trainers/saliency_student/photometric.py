@@ -1,13 +1,11 @@
-"""Batched photometric jitter on float RGB in [0, 1]: per-item brightness, contrast, saturation, hue; per-image blur.
+"""Batched photometric jitter on float RGB in [0, 1]: per-item brightness, contrast, saturation; per-image blur.
 
-Brightness scales the values; contrast blends with the mean grey; saturation blends with the pixel's grey (ITU-R 601
-luma), in that order, as Pillow's ImageEnhance does; then the hue turns by an angle (a rotation of RGB space about
-the grey axis, which leaves greys as they are). All four are linear in the pixel, so each item's jitter is one 3x3
-colour matrix plus an offset, applied in one batched matmul: y = R_h b c (s I + (1 - s) 1 L^T) x + (1 - c) b m, with
-m the mean grey (R_h maps grey to itself, so the offset needs no turn). Alpha-premultiplied input (an object's
-colour times its alpha) is jittered as the colour would be, with the mean grey taken over the object: y_p = M x_p +
-t alpha. A factor of 1 leaves the image as it was. The blur is a separable Gaussian with one sigma per image, run as
-one grouped convolution.
+Brightness scales the values; contrast blends with the mean grey; saturation blends with the pixel's grey (ITU-R
+601 luma), in that order, as Pillow's ImageEnhance does. All three are linear in the pixel, so each item's
+jitter is one 3x3 colour matrix plus an offset, applied in one batched matmul: y = b c (s I + (1 - s) 1 L^T) x +
+(1 - c) b m, with m the mean grey. Alpha-premultiplied input (an object's colour times its alpha) is jittered as
+the colour would be, with the mean grey taken over the object: y_p = M x_p + t alpha. A factor of 1 leaves the
+image as it was. The blur is a separable Gaussian with one sigma per image, run as one grouped convolution.
 """
 
 from __future__ import annotations
@@ -20,8 +18,7 @@ BLUR_RADIUS = 3
 
 
 def jitter_colour(rgb: torch.Tensor, factors: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
-    """Scale brightness, contrast and saturation of each item of ``rgb`` (N, 3, H, W) by ``factors[:, :3]`` and turn
-    its hue by ``factors[:, 3]`` turns (N, 4); (1, 1, 1, 0) leaves an item as it was.
+    """Scale brightness, contrast and saturation of each item of ``rgb`` (N, 3, H, W) by ``factors`` (N, 3).
 
     With ``alpha`` (N, 1, H, W), ``rgb`` is premultiplied by it and the result is too (clamped to [0, alpha]).
     """
@@ -30,9 +27,7 @@ def jitter_colour(rgb: torch.Tensor, factors: torch.Tensor, alpha: torch.Tensor 
     brightness, contrast, saturation = (factors[:, i].to(rgb).view(-1, 1, 1) for i in range(3))
     luma = torch.tensor(LUMA, device=rgb.device, dtype=rgb.dtype)
     eye = torch.eye(3, device=rgb.device, dtype=rgb.dtype)
-    matrix = hue_rotation(factors[:, 3].to(rgb)) @ (
-        brightness * contrast * (saturation * eye + (1 - saturation) * luma.expand(3, 3))
-    )
+    matrix = brightness * contrast * (saturation * eye + (1 - saturation) * luma.expand(3, 3))
     total = torch.einsum("c,nci->n", luma, flat).view(-1, 1, 1)
     if alpha is None:
         offset = (1 - contrast) * brightness * total / (height * width)
@@ -40,15 +35,6 @@ def jitter_colour(rgb: torch.Tensor, factors: torch.Tensor, alpha: torch.Tensor 
     coverage = alpha.reshape(batch, 1, -1)
     offset = (1 - contrast) * brightness * total / coverage.sum(2, keepdim=True).clamp_min(1e-6)
     return torch.minimum(torch.baddbmm(offset * coverage, matrix, flat).clamp_min(0), coverage).view_as(rgb)
-
-
-def hue_rotation(turns: torch.Tensor) -> torch.Tensor:
-    """(N, 3, 3) rotations of RGB space by ``turns`` (N,) full turns about the grey axis (1, 1, 1) (Rodrigues)."""
-    angle = 2 * torch.pi * turns.view(-1, 1, 1)
-    axis = torch.full((3,), 3**-0.5, device=turns.device, dtype=turns.dtype)
-    cross = torch.tensor([[0.0, -1, 1], [1, 0, -1], [-1, 1, 0]], device=turns.device, dtype=turns.dtype) * 3**-0.5
-    eye = torch.eye(3, device=turns.device, dtype=turns.dtype)
-    return torch.cos(angle) * eye + torch.sin(angle) * cross + (1 - torch.cos(angle)) * torch.outer(axis, axis)
 
 
 def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:

@@ -2,10 +2,9 @@
 
 ``full`` is for one GPU: crop 256, batch 32, 50 epochs of 4,096 composites (204,800 images: 96 s at the
 2,128 img/s that 0.8x of an H100's bare training step, 2,660 img/s, gives; not yet run on one). ``cpu`` fits a
-2-core machine in about an hour per model: crop 192 (objects at the gate's pixel size), batch 16, 24 epochs of
-4,096 composites and 512 validation composites (one model alone on one thread: about 150 s per epoch for v1 and
-175 s for v2, measured; 60 and 70 min). ``ema_decay`` is the per-step decay of the averaged weights that are
-validated and published (0.998: about two epochs' worth of steps at batch 16).
+2-core machine in about an hour per model: crop 192 (objects at the gate's pixel size), batch 16, 32 epochs of
+4,096 composites and 512 validation composites, estimated from the times ``benchmarks/trainer_throughput.py``
+measured on 2 quiet cores (373 ms per training step, 251 ms per validation batch: 55 min; README, Trainers).
 ``smoke`` runs the whole pipeline on a handful of images in seconds (tests, quick checks). ``auto`` (the CLI's
 default) is ``full`` where CUDA is available and ``cpu`` elsewhere.
 
@@ -33,7 +32,6 @@ class Recipe:
     val_size: int = 256
     resize_margin: int = 32
     lr: float = 1e-3
-    ema_decay: float = 0.998
     seed: int = 42
     val_fraction: float = 0.05
     min_val_images: int = 64
@@ -48,6 +46,6 @@ class Recipe:
 
 PROFILES: dict[str, Recipe] = {
     "full": Recipe(epochs=50, batch_size=32, crop=256, workers=4),
-    "cpu": Recipe(epochs=24, batch_size=16, crop=192),
+    "cpu": Recipe(epochs=32, batch_size=16, crop=192),
     "smoke": Recipe(epochs=2, batch_size=4, crop=32, samples_per_epoch=8, val_images=4, val_size=32, min_val_images=2),
 }

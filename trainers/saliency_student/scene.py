@@ -1,21 +1,18 @@
 """What each composite shows, drawn from a generator seeded by (seed, epoch, index): the per-image random choices.
 
-The defaults centre on how the gate's eval fold ``model/tiny/folds/saliency-eval-v1`` shows objects, measured from
-its meta.json (300 images, 256x256, one object each): the object's long side is uniform in 35-85 % of the frame
-(measured: min 0.352, quartiles 0.469 / 0.590 / 0.704, max 0.848; 90 to 218 px), its box covers 3.6-65 % of the
-frame (median 22 %), its foreground 1.3-50 % (quartiles 7.3 / 11.4 / 17.6 %, mean 14 %), and the background is a
-square crop of 30-100 % of the photograph's short side. Training draws the long side the same way in pixels of that
-256 reference frame, then scales it by a log-uniform factor in [1/scale_jitter, scale_jitter] (with 1.3: 27-110 % of
-256 px); a ``canvas`` smaller than ``reference`` is a window of the reference frame, so objects keep the gate's
-pixel size at any crop. The background crop reaches down to 20 % of the short side (the eval fold's 30 %, and
-closer), so each photograph also shows as coarser texture. Up to ``max_objects`` distinct cut-outs are drawn (k of
-them with probability proportional to ``count_decay`` ** (k - 1), so one object is the most common), later ones
-partly covering earlier ones; each may overhang the frame by ``overhang`` of its size; background and objects are
-mirrored at random, their brightness, contrast and saturation scaled by factors in [1 - j, 1 + j] and their hue
-turned by up to ``hue_jitter`` of a turn either way (each item on its own, so the photographs training has seen
-never return in their own colours); with ``blur_probability`` the image is blurred (Gaussian, sigma in
-``blur_sigma`` px). :func:`eval_like` is the eval fold's own process (one object inside the frame, no jitter, no
-blur), used for honest validation.
+The defaults centre on how the gate's eval fold ``model/tiny/folds/saliency-eval-v1`` shows objects, measured
+from its meta.json (300 images, 256x256, one object each): the object's long side is uniform in 35-85 % of
+the frame (measured: min 0.352, quartiles 0.469 / 0.590 / 0.704, max 0.848; 90 to 218 px), its box covers 3.6-65 %
+of the frame (median 22 %), its foreground 1.3-50 % (quartiles 7.3 / 11.4 / 17.6 %, mean 14 %), and the background
+is a square crop of 30-100 % of the photograph's short side. Training draws the long side the same way in
+pixels of that 256 reference frame, then scales it by a log-uniform factor in [1/scale_jitter, scale_jitter]
+(with 1.3: 27-110 % of 256 px); a ``canvas`` smaller than ``reference`` is a window of the reference frame, so
+objects keep the gate's pixel size at any crop. Up to ``max_objects`` distinct cut-outs are drawn (k of them
+with probability proportional to ``count_decay`` ** (k - 1), so one object is the most common), later ones
+partly covering earlier ones; each may overhang the frame by ``overhang`` of its size; background and objects
+are mirrored at random and their brightness, contrast and saturation scaled by factors in [1 - j, 1 + j]; with
+``blur_probability`` the image is blurred (Gaussian, sigma in ``blur_sigma`` px). :func:`eval_like` is the eval
+fold's own process (one object inside the frame, no jitter, no blur), used for honest validation.
 """
 
 from __future__ import annotations
@@ -37,10 +34,9 @@ class SceneConfig:
     count_decay: float = 0.5
     long_side: tuple[float, float] = (0.35, 0.85)
     scale_jitter: float = 1.3
-    background_crop: tuple[float, float] = (0.2, 1.0)
+    background_crop: tuple[float, float] = (0.3, 1.0)
     overhang: float = 0.15
-    colour_jitter: float = 0.3
-    hue_jitter: float = 0.2
+    colour_jitter: float = 0.2
     blur_probability: float = 0.3
     blur_sigma: tuple[float, float] = (0.4, 1.2)
 
@@ -54,7 +50,6 @@ def eval_like(size: int = 256) -> SceneConfig:
         scale_jitter=1.0,
         overhang=0.0,
         colour_jitter=0.0,
-        hue_jitter=0.0,
         blur_probability=0.0,
     )
 
@@ -69,10 +64,10 @@ class Scenes:
 
     background: np.ndarray  # (B,) int64 background index
     background_map: np.ndarray  # (B, 4) float32
-    background_colour: np.ndarray  # (B, 4) float32 brightness, contrast, saturation factors, hue turn
+    background_colour: np.ndarray  # (B, 3) float32 brightness, contrast, saturation factors
     objects: np.ndarray  # (B, K) int64 object index
     object_map: np.ndarray  # (B, K, 4) float32
-    object_colour: np.ndarray  # (B, K, 4) float32
+    object_colour: np.ndarray  # (B, K, 3) float32
     present: np.ndarray  # (B, K) bool: slot k holds an object
     blur: np.ndarray  # (B,) float32 sigma in px, 0 for none
 
@@ -82,10 +77,8 @@ def _map(rng: np.random.Generator, x0: float, y0: float, step: float, centre: fl
     return [2 * centre - x0, y0, -step, step] if rng.random() < 0.5 else [x0, y0, step, step]
 
 
-def _colour(rng: np.random.Generator, config: SceneConfig) -> list[float]:
-    """Brightness, contrast and saturation factors and a hue turn."""
-    jitter, hue = config.colour_jitter, config.hue_jitter
-    return [*rng.uniform(1 - jitter, 1 + jitter, 3).tolist(), float(rng.uniform(-hue, hue))]
+def _colour(rng: np.random.Generator, jitter: float) -> list[float]:
+    return rng.uniform(1 - jitter, 1 + jitter, 3).tolist()
 
 
 def _background(rng: np.random.Generator, config: SceneConfig, size: np.ndarray) -> list[float]:
@@ -133,12 +126,12 @@ def draw_scenes(
         background = int(rng.integers(len(background_sizes)))
         rows["background"].append(background)
         rows["background_map"].append(_background(rng, config, background_sizes[background]))
-        rows["background_colour"].append(_colour(rng, config))
+        rows["background_colour"].append(_colour(rng, config.colour_jitter))
         count = int(rng.choice(slots, p=count_odds)) + 1
         chosen = rng.permutation(len(object_sizes))[:slots]
         rows["objects"].append(chosen)
         rows["object_map"].append([_object(rng, config, object_sizes[i]) for i in chosen])
-        rows["object_colour"].append([_colour(rng, config) for _ in chosen])
+        rows["object_colour"].append([_colour(rng, config.colour_jitter) for _ in chosen])
         rows["present"].append(np.arange(slots) < count)
         blurred = rng.random() < config.blur_probability
         rows["blur"].append(rng.uniform(*config.blur_sigma) if blurred else 0.0)
