@@ -219,13 +219,13 @@ class ModelUnderTest:
             self._sessions[key] = GatedOrtSession(self, sandboxed, file)
         return self._sessions[key]
 
-    def run_seeded(self, dims: dict[str, int]) -> list[np.ndarray]:
+    def run_seeded(self, dims: dict[str, int], opt_level: str = "all") -> list[np.ndarray]:
         """The contract's seeded inputs at `dims` (`make_inputs`), run in the sandbox; once a run completes, the
         shape may be timed in-process (`timing_session`) without running it in the sandbox again."""
         contract = self.contract
         if contract is None:
             raise NotRunnable(self.id, "no contract to build seeded inputs from")
-        outputs = self.ort_session().run(None, contract.make_inputs(dims))
+        outputs = self.ort_session(opt_level).run(None, contract.make_inputs(dims))
         self._probed.add(_dims_key(dims))
         return outputs
 
@@ -241,16 +241,14 @@ class ModelUnderTest:
         self.require_runnable()
         key = _dims_key(dims)
         if key not in self._probed:
-            contract = self.contract
-            if contract is None:
+            if self.contract is None:
                 raise NotRunnable(self.id, "not timed: no contract to run its shapes in the sandbox first")
             try:
-                self.ort_session(opt_level).run(None, contract.make_inputs(dims))
+                self.run_seeded(dims, opt_level)
             except OutOfMemory as error:
                 raise NotRunnable(self.id, f"not timed: {error}") from None
             except OrtError:
-                pass
-            self._probed.add(key)
+                self._probed.add(key)
         if opt_level not in self._timing_sessions:
             self._timing_sessions[opt_level] = ort.InferenceSession(
                 self._model_bytes(), session_options(opt_level, self.threads), providers=["CPUExecutionProvider"]
