@@ -7,6 +7,7 @@ latency budgets are measured apart, paired and interleaved (`latency_budget`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -21,9 +22,6 @@ from pytest_tinyai.timing import resolution_label, time_once, timed_at
 # onnxruntime's first two runs at a shape are slower (about 1.5x, at 256x256 and 1080x1920 alike), the third is
 # steady: the sizing run and one warm-up round go before the timed rounds
 WARMUP_RUNS = 2
-MIN_ROUNDS = 5  # a slow resolution (1080p: about 0.7 s a run) stays near TARGET_SECONDS instead of 15 runs
-MAX_ROUNDS = 200
-TARGET_SECONDS = 3.0  # rounds are sized so that a fast model gets many more than MIN_ROUNDS: steadier medians
 NOT_TIMED = "pytest-benchmark is disabled (under xdist or --benchmark-disable): nothing was timed"
 
 
@@ -41,7 +39,7 @@ def bench_callable(model: Callable[[], ModelUnderTest], resolution: tuple[int, i
         if benchmark.disabled:
             pytest.skip(f"{under_test.id} at {resolution_label(resolution)}: {NOT_TIMED}")
         once = time_once(under_test.id, ort_session, feeds, resolution, "bench")  # sizes the rounds; warms up
-        rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, TARGET_SECONDS / max(once, 1e-6))))
+        rounds = bench_rounds(once, request.config)
         benchmark.pedantic(
             ort_session.run, args=(None, feeds), rounds=rounds, warmup_rounds=WARMUP_RUNS - 1, iterations=1
         )
@@ -54,6 +52,13 @@ def bench_callable(model: Callable[[], ModelUnderTest], resolution: tuple[int, i
         ]
 
     return bench
+
+
+def bench_rounds(once: float, config: pytest.Config) -> int:
+    """Rounds as pytest-benchmark sizes them: enough to fill `--benchmark-max-time` seconds (default 1) at the
+    sizing run's pace, and at least `--benchmark-min-rounds` (default 5)."""
+    max_time = float(config.getoption("benchmark_max_time"))
+    return max(int(config.getoption("benchmark_min_rounds")), math.ceil(max_time / max(once, 1e-6)))
 
 
 class BenchFunction(ConfiguredHooks, pytest.Function):

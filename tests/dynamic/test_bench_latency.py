@@ -59,6 +59,15 @@ def test_each_declared_resolution_is_a_bench_item_grouped_by_resolution(pytester
     result.stdout.fnmatch_lines(["*benchmark '32x32': 2 tests*", "*bench?light-32x32?*", "*benchmark '48x64': 1 test*"])
 
 
+def test_bench_rounds_follow_pytest_benchmarks_min_rounds_and_max_time(pytester, workspace):
+    workspace.add("light", channel_model(), sidecar("light", latency=latency((32, 32))))
+    options = ("--benchmark-min-rounds", "9", "--benchmark-max-time", "0.000001", "--benchmark-json", "out.json")
+    result = run_tinyai(pytester, "tinyai_bench", *options)
+    assert result.ret == 0
+    (timed,) = json.loads((pytester.path / "out.json").read_text())["benchmarks"]
+    assert timed["stats"]["rounds"] == 9
+
+
 def test_a_relative_latency_budget_that_is_exceeded_fails_with_its_ratio_and_interval(pytester, workspace):
     add_light_and_heavy(workspace, heavy_budget=1.0)
     result = run_tinyai(pytester, "tinyai_bench")
