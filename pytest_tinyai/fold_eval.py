@@ -8,10 +8,12 @@ the images' own size or resized.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     import onnxruntime
 
 Runner = Callable[[np.ndarray], np.ndarray]
+READ_AHEAD = 4  # samples read ahead of the run: enough to keep the run waiting on nothing but the model
+T = TypeVar("T")
+R = TypeVar("R")
 IMAGENET_IMAGE = TensorSpec("x", "float32", (1, 3, "H", "W"))  # the trainers' input: ImageNet-normalised NCHW
 
 
@@ -48,14 +53,31 @@ def score_fold(
     """Run every sample of the fold through ``run`` (feeds → outputs by name) and score the predictions."""
     samples = kind.samples(fold_root)
     predictions, truths = [], []
-    for sample in samples:
-        predictions.append(kind.prediction(run(kind.feeds(sample, contract)), contract))
-        truths.append(kind.truth(sample))
+    for feeds, truth in read_ahead(samples, lambda sample: (kind.feeds(sample, contract), kind.truth(sample))):
+        predictions.append(kind.prediction(run(feeds), contract))
+        truths.append(truth)
     per_sample = None
     if metric.per_sample is not None:
         per_sample = tuple(float(metric.per_sample(p, t)) for p, t in zip(predictions, truths, strict=True))
     labels = tuple(sample_label(sample, index) for index, sample in enumerate(samples))
     return FoldScore(metric.score(predictions, truths), len(samples), per_sample, labels)
+
+
+def read_ahead(items: Sequence[T], read: Callable[[T], R], depth: int = READ_AHEAD) -> Iterator[R]:
+    """``read(item)`` of each item in order, computed in one worker thread up to ``depth`` items ahead of the
+    consumer, so reading and decoding the next samples overlaps the model's run (which waits on the sandbox
+    process); a read's exception is raised where its value would have been yielded."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tinyai-read-ahead")
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(read, item))
+            if len(pending) > depth:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def sample_label(sample: object, index: int) -> str:

@@ -39,7 +39,9 @@ class ModelKind(Protocol):
         ...
 
     def feeds(self, sample: Any, contract: Contract) -> dict[str, np.ndarray]:
-        """The model's inputs for one sample, as the contract declares them (normalisation, layout, dtype)."""
+        """The model's inputs for one sample, as the contract declares them (normalisation, layout, dtype).
+
+        `feeds` and `truth` are called on a worker thread, one call at a time, a few samples ahead of the run."""
         ...
 
     def truth(self, sample: Any) -> Any:
