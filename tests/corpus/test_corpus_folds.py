@@ -11,9 +11,11 @@ from corpus_fixtures import background_photo, photo_stamp
 
 from trainers.corpus.backgrounds import BACKGROUNDS_FILE, load_backgrounds
 from trainers.corpus.build import build_fold
+from trainers.corpus.notice import LICENCE_IDS, MORE_LICENCES, notice_text
 from trainers.corpus.objects import STAMPS_DIR, STAMPS_PACKAGE
 from trainers.corpus.pipeline import plan_folds
 
+EVAL_FOLD = Path(__file__).resolve().parents[2] / "model/tiny/folds/saliency-eval-v1"
 SUBJECTS = ["cow", "frog", "owl", "kiwi", "drum", "bus", "pear", "hat", "yak", "fox", "bee", "cat"]
 
 
@@ -32,10 +34,10 @@ def trees(tmp_path: Path) -> dict[str, Path]:
     return trees
 
 
-def test_curated_backgrounds_give_eval_12_and_train_34_without_share_alike_in_eval(trees: dict[str, Path]) -> None:
+def test_curated_backgrounds_give_eval_12_and_train_58_without_share_alike_in_eval(trees: dict[str, Path]) -> None:
     backgrounds = load_backgrounds(trees)
     assert sum(b.fold == "eval" for b in backgrounds) == 12
-    assert sum(b.fold == "train" for b in backgrounds) == 34
+    assert sum(b.fold == "train" for b in backgrounds) == 58
     assert not [b.path for b in backgrounds if b.fold == "eval" and "-SA" in b.license]
 
 
@@ -66,3 +68,14 @@ def test_built_folds_use_disjoint_sources(trees: dict[str, Path], tmp_path: Path
         meta = json.loads((tmp_path / "out" / plan.name / "meta.json").read_text())
         used[plan.name] = {o["path"] for image in meta["images"] for o in [*image["objects"], image["background"]]}
     assert not used["train"] & used["eval"]
+
+
+def test_every_curated_licence_is_explained_by_the_notice() -> None:
+    with BACKGROUNDS_FILE.open(newline="", encoding="utf-8") as handle:
+        licences = {row["license"] for row in csv.DictReader(handle, delimiter="\t")}
+    assert licences <= {*LICENCE_IDS, *MORE_LICENCES}
+
+
+def test_the_committed_eval_folds_notice_is_what_its_meta_gives() -> None:
+    meta = json.loads((EVAL_FOLD / "meta.json").read_text(encoding="utf-8"))
+    assert notice_text(meta) == (EVAL_FOLD / "NOTICE").read_text(encoding="utf-8")

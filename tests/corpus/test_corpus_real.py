@@ -39,7 +39,7 @@ def plans(unpacked: tuple[dict, dict]) -> dict:
 @pytest.mark.slow
 def test_the_rule_selects_200_stamps_166_for_train_and_34_for_eval(plans: dict) -> None:
     assert (len(plans["train"].objects), len(plans["eval"].objects)) == (166, 34)
-    assert (len(plans["train"].backgrounds), len(plans["eval"].backgrounds)) == (34, 12)
+    assert (len(plans["train"].backgrounds), len(plans["eval"].backgrounds)) == (58, 12)
 
 
 @pytest.mark.slow
@@ -68,7 +68,7 @@ def test_the_real_pack_is_small_reproducible_and_its_eval_split_is_the_committed
     )
     assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*") if p.is_file()) <= PACK_BUDGET_BYTES
     counts = {split: (c["objects"], c["backgrounds"]) for split, c in manifest["counts"].items()}
-    assert counts == {"train": (141, 29), "val": (25, 5), "eval": (34, 12)}
+    assert counts == {"train": (141, 49), "val": (25, 9), "eval": (34, 12)}
     committed = json.loads((EVAL_FOLD / "meta.json").read_text())
     for kind in ("objects", "backgrounds"):
         assert sorted(manifest["eval"][kind], key=str) == sorted(committed[kind], key=str)

@@ -18,6 +18,13 @@ LICENCES = (
     "Creative Commons licences, https://creativecommons.org/licenses/. Full copyright statements: the file",
     "usr/share/doc/<package>/copyright of each package.",
 )
+LICENCE_IDS = ("GPL-2+", "CC-BY-4.0", "CC-BY-SA-3.0", "CC-BY-SA-4.0", "CC0-1.0")  # the ones LICENCES explains
+# Licences of later sources, explained only where a fold or pack uses them (older NOTICEs stay as they were).
+MORE_LICENCES = {
+    "CC-BY-3.0": "CC-BY-3.0 works: Creative Commons Attribution 3.0 (same address).",
+    "GPL-2": "GPL-2 works: GNU General Public License, version 2 only.",
+    "public-domain": "public-domain works: no copyright restrictions (the package's copyright file says why).",
+}
 
 
 def _sources_by_package(sources: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
@@ -29,7 +36,9 @@ def _sources_by_package(sources: list[dict[str, str]]) -> dict[str, list[dict[st
 
 def _provenance(meta: dict[str, Any], changes: str) -> list[str]:
     """Licences, changes, packages, then every object and background of ``meta`` grouped by package."""
-    lines = [*LICENCES, changes, "", "Packages (version, sha256 of the .deb):"]
+    used = {source["license"] for key in ("objects", "backgrounds") for source in meta[key]}
+    more = [text for licence, text in sorted(MORE_LICENCES.items()) if licence in used]
+    lines = [*LICENCES, *more, changes, "", "Packages (version, sha256 of the .deb):"]
     lines += [f"  {name} {pin['version']} {pin['sha256']}" for name, pin in sorted(meta["packages"].items())]
     for title, key in (("Objects (cut-outs)", "objects"), ("Backgrounds", "backgrounds")):
         lines += ["", f"{title}:"]
