@@ -8,12 +8,15 @@ come back as raw array buffers. The parent waits for each reply with a time limi
 sandbox process, and the next load or run starts a fresh one. A sandbox process that dies (segfault, OOM
 kill) fails the request it was serving in one line. Errors of onnxruntime come back as one-line strings.
 
-Its sessions run without onnxruntime's CPU memory arena, so what a session holds between runs is its weights, not
-the buffers of the largest shape it ran at, and the sessions of a registry of any size fit the memory cap side by
-side. The sandbox process caps its own address space (RLIMIT_AS), ignores Ctrl-C (the parent owns its lifetime),
-dies with its parent (PR_SET_PDEATHSIG, and EOF on the pipe), and is shut down at interpreter exit. What it
-sends back is JSON and checked array buffers, never a pickle: a sandbox process taken over by a model cannot
-run code in pytest's process.
+Its sessions share one CPU memory arena, the process's (onnxruntime's environment allocator): between runs the
+process holds the buffers of the largest run it served once, not once per session as with each session's own
+arena (about 1 GiB per session after 1080x1920), so the sessions of a registry of any size fit the memory cap side
+by side, and a large run reuses buffers instead of faulting in fresh pages (without any arena a 1080x1920 run took
+about 1.7x as long). A run that fails for want of memory ends the sandbox process, so the arena it grew is not
+left to the next model. The sandbox process caps its own address space (RLIMIT_AS), ignores Ctrl-C (the parent
+owns its lifetime), dies with its parent (PR_SET_PDEATHSIG, and EOF on the pipe), and is shut down at interpreter
+exit. What it sends back is JSON and checked array buffers, never a pickle: a sandbox process taken over by a
+model cannot run code in pytest's process.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import onnxruntime as ort
 from pytest_tinyai.findings import first_line
 from pytest_tinyai.startup import HOME_VARIABLES, STARTUP_HOME
 
+ARENA_SAME_AS_REQUESTED = 1  # onnxruntime's ArenaExtendStrategy::kSameAsRequested
 _OUT_OF_MEMORY = ("failed to allocate", "bad_alloc", "bad allocation")  # onnxruntime's words for it
 
 OPT_LEVELS = {
@@ -160,7 +164,10 @@ class OrtSandbox:
             raise self.malformed(what, where, error) from None
         if status == "error":
             kind, text = payload
-            raise (OutOfMemory if kind == OutOfMemory.__name__ else ort_error_type(kind))(text)
+            if kind == OutOfMemory.__name__:
+                self.shutdown()  # the shared arena keeps what the failed run took: the next request starts afresh
+                raise OutOfMemory(text)
+            raise ort_error_type(kind)(text)
         if status == "fatal":  # the sandbox process could not go on and is exiting
             self.shutdown(kill=True)
             raise SandboxKilled(f"the onnxruntime sandbox process failed during the {what}{where}: {payload}")
@@ -330,6 +337,7 @@ def serve(fd: int, memory_bytes: int, parent_pid: int) -> None:
     if os.getppid() != parent_pid:  # the parent died before the line above
         return
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    share_one_arena()
     conn = Connection(fd)
     sessions: OrderedDict[int, ort.InferenceSession] = OrderedDict()
     _reply(conn, "ready", None)
@@ -353,6 +361,13 @@ def serve(fd: int, memory_bytes: int, parent_pid: int) -> None:
             os._exit(1)  # quietly: a traceback here would land in the test's captured output
 
 
+def share_one_arena() -> None:
+    """Register one CPU arena for the whole process; sessions use it with ``session.use_env_allocators``. It grows
+    by what is requested (not by powers of two), so what it holds is close to the largest run's working set."""
+    memory_info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+    ort.create_and_register_allocator(memory_info, ort.OrtArenaCfg({"arena_extend_strategy": ARENA_SAME_AS_REQUESTED}))
+
+
 def _load(
     sessions: OrderedDict[int, ort.InferenceSession],
     key: int,
@@ -363,9 +378,7 @@ def _load(
     memory_bytes: int,
 ) -> tuple[str, Any]:
     options = session_options(opt_level, threads)
-    # no arena: a session keeps only its weights between runs, not the buffers of the largest shape it ran at (about
-    # 1 GiB after 1080x1920 for a tiny student), so the sessions held side by side fit the cap in any registry
-    options.enable_cpu_mem_arena = False
+    options.add_session_config_entry("session.use_env_allocators", "1")  # the process's one arena (share_one_arena)
     try:
         ort_session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime's Fail/InvalidGraph/NotImplemented..., MemoryError
