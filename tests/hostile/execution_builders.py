@@ -70,6 +70,18 @@ def memory_bomb_middle(shape: list[int]) -> list[onnx.NodeProto]:
     )
 
 
+def wide_middle(channels: int) -> list[onnx.NodeProto]:
+    """`features` broadcast to `channels` channels: channels x H x W float32 of working memory that depends on the
+    input (nothing constant-folds it away): 192 MiB at 192 channels and 512 x 512."""
+    return _merged(
+        "wide",
+        [
+            constant_node("wide_shape", [1, channels, 1, 1], np.int64),
+            helper.make_node("Expand", ["features", "wide_shape"], ["wide"], name="wide"),
+        ],
+    )
+
+
 def quadratic_bomb_middle() -> list[onnx.NodeProto]:
     """A (H*W) x (H*W) float32 tensor of zeros: 4 MiB at 32 x 32, 2.4 GiB at 156 x 156."""
     return _merged(

@@ -10,6 +10,7 @@ from execution_builders import (
     gated_sidecar,
     memory_bomb_middle,
     quadratic_bomb_middle,
+    wide_middle,
     write_fold,
 )
 from hostile_builders import (
@@ -215,3 +216,14 @@ def test_the_pixel_cap_admits_exactly_4096_squared(pytester, hostile, side):
         if report.when == "call"
     }
     assert outcome["registry[edge]"] == ("passed" if side == 4096 else "failed")
+
+
+def test_sessions_do_not_each_keep_their_largest_run_so_many_models_fit_the_memory_cap(pytester, hostile):
+    """Each model takes about 280 MiB in its run at 512 x 512; five of them would hold 1.4 GiB if every session
+    kept the buffers of its largest run (onnxruntime's per-session arena), over the 1 GiB cap."""
+    contract = {**with_sidecar("wide")["tinyai"]["contract"], "nominal": {"H": 512, "W": 512}}
+    for index in range(5):
+        name = f"wide{index}"
+        hostile.add(name, saliency_model(wide_middle(192)), sidecar=with_sidecar(name, contract=contract))
+    run = run_hostile(pytester, hostile, "--tinyai-run-memory-gib", "1")
+    assert run.result.ret == pytest.ExitCode.OK, run.output
