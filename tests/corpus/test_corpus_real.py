@@ -43,6 +43,12 @@ def test_the_rule_selects_200_stamps_166_for_train_and_34_for_eval(plans: dict) 
 
 
 @pytest.mark.slow
+def test_the_eval_plan_lists_the_committed_folds_packages_and_no_package_it_does_not_use(plans: dict) -> None:
+    committed = json.loads((EVAL_FOLD / "meta.json").read_text(encoding="utf-8"))["packages"]
+    assert plans["eval"].packages == committed
+
+
+@pytest.mark.slow
 def test_a_small_real_fold_builds_identically_twice(plans: dict, tmp_path: Path) -> None:
     first = build_fold(plans["eval"], tmp_path / "a", workers=2)
     second = build_fold(plans["eval"], tmp_path / "b", workers=1)

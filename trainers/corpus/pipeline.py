@@ -45,18 +45,23 @@ def curated_sources(trees: dict[str, Path]) -> tuple[list[Source], list[Source]]
 def plan_folds(
     trees: dict[str, Path], packages: dict[str, dict[str, str]], seed: int, sizes: dict[str, int]
 ) -> list[FoldPlan]:
-    """One plan per requested fold (``sizes``: fold name -> image count); train gets 1-3 objects and jitter."""
+    """One plan per requested fold (``sizes``: fold name -> image count); train gets 1-3 objects and jitter. A plan
+    lists only the packages its own sources come from, so pinning another package leaves a fold's files as they were."""
     objects, backgrounds = curated_sources(trees)
-    return [
-        FoldPlan(
-            name=fold,
-            count=count,
-            seed=seed,
-            objects=_in_fold(objects, fold),
-            backgrounds=_in_fold(backgrounds, fold),
-            max_objects=TRAIN_MAX_OBJECTS if fold == "train" else 1,
-            jitter=TRAIN_JITTER if fold == "train" else 0.0,
-            packages=packages,
+    plans = []
+    for fold, count in sizes.items():
+        fold_objects, fold_backgrounds = _in_fold(objects, fold), _in_fold(backgrounds, fold)
+        used = {source.package for source in (*fold_objects, *fold_backgrounds)}
+        plans.append(
+            FoldPlan(
+                name=fold,
+                count=count,
+                seed=seed,
+                objects=fold_objects,
+                backgrounds=fold_backgrounds,
+                max_objects=TRAIN_MAX_OBJECTS if fold == "train" else 1,
+                jitter=TRAIN_JITTER if fold == "train" else 0.0,
+                packages={name: pin for name, pin in packages.items() if name in used},
+            )
         )
-        for fold, count in sizes.items()
-    ]
+    return plans
