@@ -96,11 +96,9 @@ def stamp_candidates(stamps_dir: Path, denylist: set[str]) -> list[Source]:
 
 
 def listed_candidates(trees: dict[str, Path], eval_subjects: set[str], path: Path = OBJECTS_FILE) -> list[Source]:
-    """The curated list's objects, all ``train``, but for those whose subject key is one of ``eval_subjects``."""
-    listed = load_listing(path, trees)
-    if misplaced := [source.path for source in listed if source.fold != "train"]:
-        raise ValueError(f"{path}: listed objects are train-side only, not {misplaced}")
-    return [source for source in listed if subject_key(source.path) not in eval_subjects]
+    """The curated list's objects (it has no fold column: all ``train``), but for those whose subject key is one
+    of ``eval_subjects``."""
+    return [source for source in load_listing(path, trees) if subject_key(source.path) not in eval_subjects]
 
 
 def select_objects(candidates: Iterable[Source], strict: bool = False) -> list[Source]:
