@@ -5,9 +5,10 @@ objects of other packages are all ``train``). Of each package's remaining subjec
 (:func:`trainers.corpus.split.subject_key`, so variants stay together) the VAL_FRACTION ranked first by a salted
 sha256 go to ``val``. Backgrounds: ``eval`` rows of data/backgrounds.tsv stay eval; of each package's ``train``
 rows the VAL_FRACTION ranked first go to ``val`` (at least one per package with two or more), so validation sees
-wallpapers and templates alike. Drawing the val share per package means adding a package leaves every other
-package's split as it was. Within a package val shares no subject and no background with train, as the eval fold
-shares none with either.
+wallpapers and templates alike. Drawing the val share per package means adding a package leaves the split of
+every package drawn before it as it was (the stamps, holding the eval objects, are drawn first); a subject an
+earlier package drew keeps its split in a later one, so val shares no subject and no background with train
+across packages, as the eval fold shares none with either.
 """
 
 from __future__ import annotations
@@ -32,13 +33,23 @@ def held_out(keys: Iterable[str], fraction: float, salt: str = SALT) -> set[str]
 
 
 def _split_per_package(sources: list[Source], key: Callable[[Source], str], fraction: float) -> list[str]:
-    """The split of each source, in order: eval as its fold, val for the ``key``s :func:`held_out` per package."""
+    """The split of each source, in order: eval as its fold, else val for the ``key``s :func:`held_out` per package.
+
+    Packages are drawn in a fixed order, those holding eval sources first, then by name; a key an earlier package
+    already drew keeps that split in a later one (a subject both packages show lands on one side), and the later
+    package draws its fraction among its new keys only.
+    """
     by_package: dict[str, list[str]] = defaultdict(list)
     for source in sources:
         if source.fold == "train":
             by_package[source.package].append(key(source))
-    val = {(package, k) for package, keys in by_package.items() for k in held_out(keys, fraction)}
-    return ["eval" if s.fold == "eval" else "val" if (s.package, key(s)) in val else "train" for s in sources]
+    holds_eval = {source.package for source in sources if source.fold == "eval"}
+    split_of: dict[str, str] = {}
+    for package in sorted(by_package, key=lambda name: (name not in holds_eval, name)):
+        new = [k for k in by_package[package] if k not in split_of]
+        val = held_out(new, fraction)
+        split_of.update((k, "val" if k in val else "train") for k in new)
+    return ["eval" if source.fold == "eval" else split_of[key(source)] for source in sources]
 
 
 def split_objects(objects: list[Source], fraction: float = VAL_FRACTION) -> list[str]:

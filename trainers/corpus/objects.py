@@ -14,7 +14,8 @@ Listed objects (:func:`listed_candidates`): the rows of data/objects.tsv, photog
 that fails the rule is an error. They are train-side only (fold ``train``; the source pack draws their val share
 per package). A listed object whose subject key (:func:`trainers.corpus.split.subject_key`) is the subject of an
 eval object is left out, so the held-out fold's subjects stay its own and the eval fold stays byte for byte as it
-was (for that reason the list does not name qabcs-data's owl, ginger, kiwi, violin and little_monkey).
+was (for that reason the list does not name qabcs-data's owl, ginger, kiwi, violin and little_monkey, nor its
+chimpanzee and rhinoceros, which the eval fold shows as chimp and rhino).
 """
 
 from __future__ import annotations
