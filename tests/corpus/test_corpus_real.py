@@ -12,10 +12,13 @@ from PIL import Image
 
 from pytest_tinyai.dataset import content_hash, find_samples
 from trainers.corpus.build import build_fold
+from trainers.corpus.holdout import split_objects
+from trainers.corpus.objects import listed_candidates, select_objects
 from trainers.corpus.pack import build_pack
 from trainers.corpus.pack_format import pack_content_hash, read_manifest
 from trainers.corpus.pins import load_pins
 from trainers.corpus.pipeline import curated_sources, plan_folds, unpack_packages
+from trainers.corpus.split import subject_key
 
 PREFETCHED = Path("/tmp/debs")
 EVAL_FOLD = Path(__file__).resolve().parents[2] / "model/tiny/folds/saliency-eval-v1"
@@ -37,9 +40,18 @@ def plans(unpacked: tuple[dict, dict]) -> dict:
 
 
 @pytest.mark.slow
-def test_the_rule_selects_200_stamps_166_for_train_and_34_for_eval(plans: dict) -> None:
-    assert (len(plans["train"].objects), len(plans["eval"].objects)) == (166, 34)
+def test_the_rule_selects_200_stamps_and_the_list_85_qabcs_photographs_251_for_train_and_34_for_eval(
+    plans: dict,
+) -> None:
+    assert (len(plans["train"].objects), len(plans["eval"].objects)) == (166 + 85, 34)
     assert (len(plans["train"].backgrounds), len(plans["eval"].backgrounds)) == (58, 12)
+
+
+@pytest.mark.slow
+def test_every_listed_object_is_in_its_package_and_passes_the_photo_rule(unpacked: tuple[dict, dict]) -> None:
+    trees, _ = unpacked
+    listed = listed_candidates(trees, set())
+    assert len(select_objects(listed, strict=True)) == len(listed) == 85
 
 
 @pytest.mark.slow
@@ -74,7 +86,17 @@ def test_the_real_pack_is_small_reproducible_and_its_eval_split_is_the_committed
     )
     assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*") if p.is_file()) <= PACK_BUDGET_BYTES
     counts = {split: (c["objects"], c["backgrounds"]) for split, c in manifest["counts"].items()}
-    assert counts == {"train": (141, 49), "val": (25, 9), "eval": (34, 12)}
+    assert counts == {"train": (141 + 71, 49), "val": (25 + 14, 9), "eval": (34, 12)}
     committed = json.loads((EVAL_FOLD / "meta.json").read_text())
     for kind in ("objects", "backgrounds"):
         assert sorted(manifest["eval"][kind], key=str) == sorted(committed[kind], key=str)
+
+
+@pytest.mark.slow
+def test_no_subject_of_the_real_packages_lands_in_two_splits(unpacked: tuple[dict, dict]) -> None:
+    objects, _ = curated_sources(unpacked[0])
+    splits_of: dict[str, set[str]] = {}
+    for source, split in zip(objects, split_objects(objects), strict=True):
+        splits_of.setdefault(subject_key(source.path), set()).add(split)
+    assert {subject: splits for subject, splits in splits_of.items() if len(splits) > 1} == {}
+    assert {"qabcs-data"} < {source.package for source in objects}

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from corpus_fixtures import photo_stamp
 from PIL import Image
 from source_pack_fixtures import PACKAGES, generated_sources, write_source_pack
 
 from trainers.corpus.cli import main
-from trainers.corpus.pack import scaled_background, scaled_object
+from trainers.corpus.pack import build_pack, scaled_background, scaled_object
 from trainers.corpus.pack_format import PackError, entries, pack_content_hash, read_manifest
+from trainers.corpus.sources import Source
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -62,6 +64,18 @@ def test_notice_names_every_stored_source_with_licence_and_author(tmp_path: Path
     for entry in read_manifest(pack)["objects"]:
         assert f"{entry['path']} | GPL-2+ | someone" in notice
     assert "stamps 1 " + "0" * 64 in notice
+
+
+def test_notice_explains_gpl3_and_what_qabcs_leaves_in_doubt_when_the_pack_draws_on_it(tmp_path: Path) -> None:
+    objects, backgrounds = generated_sources(tmp_path / "sources")
+    bear = Source("qabcs-data", "pics/bear.png", "GPL-3+", "DanSoft", "train", photo_stamp(tmp_path / "bear.png"))
+    packages = {**PACKAGES, "qabcs-data": {"version": "3", "sha256": "2" * 64}}
+    build_pack([*objects, bear], backgrounds, packages, tmp_path / "pack")
+    notice = (tmp_path / "pack" / "NOTICE").read_text()
+    assert "GPL-3+ works: GNU General Public License, version 3 or later." in notice
+    assert "pics/bear.png | GPL-3+ | DanSoft" in notice
+    assert "qabcs-data: its copyright file puts every file not named otherwise under GPL-3+" in notice
+    assert "GPL-3+" not in (write_source_pack(tmp_path / "plain") / "NOTICE").read_text()
 
 
 def test_cut_outs_are_cropped_to_alpha_and_capped_at_the_long_side(tmp_path: Path) -> None:

@@ -74,3 +74,30 @@ def test_held_out_takes_the_fraction_and_at_least_one_of_two() -> None:
     assert len(held_out(["a", "b"], VAL_FRACTION)) == 1
     assert held_out(["only"], VAL_FRACTION) == set()
     assert held_out(keys, 0.3) >= held_out(keys, 0.1)
+
+
+def _listed(package: str, count: int) -> list[Source]:
+    names = [f"q{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(count)]
+    return [Source(package, f"pics/{name}.png", "GPL-3+", "b", "train", Path()) for name in names]
+
+
+def test_adding_another_packages_objects_leaves_the_stamps_split_as_it_was() -> None:
+    stamps = _stamps([f"x/{chr(97 + i // 26)}{chr(97 + i % 26)}.png" for i in range(200)])
+    alone = split_objects(stamps)
+    together = split_objects([*stamps, *_listed("qabcs-data", 87)])
+    assert together[: len(stamps)] == alone
+
+
+def test_another_package_sends_its_own_fraction_of_subjects_to_val() -> None:
+    splits = split_objects([*_stamps(STAMPS), *_listed("qabcs-data", 87)])[len(STAMPS) :]
+    assert (splits.count("val"), splits.count("train")) == (round(VAL_FRACTION * 87), 87 - round(VAL_FRACTION * 87))
+
+
+def test_a_subject_the_stamps_show_keeps_the_stamps_split_in_another_package() -> None:
+    stamps = _stamps([f"x/{chr(97 + i // 26)}{chr(97 + i % 26)}.png" for i in range(200)])
+    stamp_split = {subject_key(s.path): split for s, split in zip(stamps, split_objects(stamps), strict=True)}
+    shared = [Source("qabcs-data", f"pics/{key}.png", "GPL-3+", "b", "train", Path()) for key in sorted(stamp_split)]
+    shared = [s for s in shared if stamp_split[subject_key(s.path)] != "eval"]
+    splits = split_objects([*shared, *stamps])[: len(shared)]
+    assert {"val", "train"} <= set(splits)
+    assert splits == [stamp_split[subject_key(s.path)] for s in shared]

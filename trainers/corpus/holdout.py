@@ -1,18 +1,21 @@
 """The source pack's three-way split: ``eval`` exactly as the committed eval fold, ``val`` carved out of ``train``.
 
-Objects: a stamp's ``eval`` membership is the corpus rule (:func:`trainers.corpus.split.object_fold`); of the
-remaining subjects (:func:`trainers.corpus.split.subject_key`, so variants stay together) the VAL_FRACTION
-ranked first by a salted sha256 go to ``val``. Backgrounds: ``eval`` rows of data/backgrounds.tsv stay eval; of
-each package's ``train`` rows the VAL_FRACTION ranked first go to ``val`` (at least one per package with two or
-more), so validation sees wallpapers and templates alike. Val therefore shares no subject and no background
-with train, as the eval fold shares none with either.
+Objects: a stamp's ``eval`` membership is the corpus rule (:func:`trainers.corpus.split.object_fold`; listed
+objects of other packages are all ``train``). Of each package's remaining subjects
+(:func:`trainers.corpus.split.subject_key`, so variants stay together) the VAL_FRACTION ranked first by a salted
+sha256 go to ``val``. Backgrounds: ``eval`` rows of data/backgrounds.tsv stay eval; of each package's ``train``
+rows the VAL_FRACTION ranked first go to ``val`` (at least one per package with two or more), so validation sees
+wallpapers and templates alike. Drawing the val share per package means adding a package leaves the split of
+every package drawn before it as it was (the stamps, holding the eval objects, are drawn first); a subject an
+earlier package drew keeps its split in a later one, so val shares no subject and no background with train
+across packages, as the eval fold shares none with either.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from trainers.corpus.sources import Source
 from trainers.corpus.split import subject_key
@@ -29,21 +32,31 @@ def held_out(keys: Iterable[str], fraction: float, salt: str = SALT) -> set[str]
     return set(unique[:count])
 
 
-def _split(source: Source, val: set[str], key: str) -> str:
-    return "eval" if source.fold == "eval" else "val" if key in val else "train"
+def _split_per_package(sources: list[Source], key: Callable[[Source], str], fraction: float) -> list[str]:
+    """The split of each source, in order: eval as its fold, else val for the ``key``s :func:`held_out` per package.
+
+    Packages are drawn in a fixed order, those holding eval sources first, then by name; a key an earlier package
+    already drew keeps that split in a later one (a subject both packages show lands on one side), and the later
+    package draws its fraction among its new keys only.
+    """
+    by_package: dict[str, list[str]] = defaultdict(list)
+    for source in sources:
+        if source.fold == "train":
+            by_package[source.package].append(key(source))
+    holds_eval = {source.package for source in sources if source.fold == "eval"}
+    split_of: dict[str, str] = {}
+    for package in sorted(by_package, key=lambda name: (name not in holds_eval, name)):
+        new = [k for k in by_package[package] if k not in split_of]
+        val = held_out(new, fraction)
+        split_of.update((k, "val" if k in val else "train") for k in new)
+    return ["eval" if source.fold == "eval" else split_of[key(source)] for source in sources]
 
 
 def split_objects(objects: list[Source], fraction: float = VAL_FRACTION) -> list[str]:
-    """The split of each object cut-out, in order."""
-    val = held_out((subject_key(o.path) for o in objects if o.fold == "train"), fraction)
-    return [_split(o, val, subject_key(o.path)) for o in objects]
+    """The split of each object cut-out, in order; the val share is drawn per package, by subject."""
+    return _split_per_package(objects, lambda source: subject_key(source.path), fraction)
 
 
 def split_backgrounds(backgrounds: list[Source], fraction: float = VAL_FRACTION) -> list[str]:
     """The split of each background, in order; the val share is drawn per package."""
-    by_package: dict[str, list[str]] = defaultdict(list)
-    for source in backgrounds:
-        if source.fold == "train":
-            by_package[source.package].append(source.path)
-    val = set().union(*(held_out(paths, fraction) for paths in by_package.values()))
-    return [_split(b, val, b.path) for b in backgrounds]
+    return _split_per_package(backgrounds, lambda source: source.path, fraction)

@@ -23,7 +23,17 @@ LICENCE_IDS = ("GPL-2+", "CC-BY-4.0", "CC-BY-SA-3.0", "CC-BY-SA-4.0", "CC0-1.0")
 MORE_LICENCES = {
     "CC-BY-3.0": "CC-BY-3.0 works: Creative Commons Attribution 3.0 (same address).",
     "GPL-2": "GPL-2 works: GNU General Public License, version 2 only.",
+    "GPL-3+": "GPL-3+ works: GNU General Public License, version 3 or later.",
     "public-domain": "public-domain works: no copyright restrictions (the package's copyright file says why).",
+}
+
+# What a package's copyright file leaves in doubt, said where a fold or pack draws on that package.
+PACKAGE_NOTES = {
+    "qabcs-data": (
+        "  qabcs-data: its copyright file puts every file not named otherwise under GPL-3+ (2019-2020 DanSoft),\n"
+        "  but does not say where the pictures come from, and several look copied from the web; pictures of\n"
+        "  brands, products and characters were left out, only photographs of animals, food and things kept."
+    ),
 }
 
 
@@ -40,6 +50,7 @@ def _provenance(meta: dict[str, Any], changes: str) -> list[str]:
     more = [text for licence, text in sorted(MORE_LICENCES.items()) if licence in used]
     lines = [*LICENCES, *more, changes, "", "Packages (version, sha256 of the .deb):"]
     lines += [f"  {name} {pin['version']} {pin['sha256']}" for name, pin in sorted(meta["packages"].items())]
+    lines += [note for name, note in sorted(PACKAGE_NOTES.items()) if name in meta["packages"]]
     for title, key in (("Objects (cut-outs)", "objects"), ("Backgrounds", "backgrounds")):
         lines += ["", f"{title}:"]
         for package, sources in _sources_by_package(meta[key]).items():

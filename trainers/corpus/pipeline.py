@@ -10,7 +10,7 @@ from trainers.corpus.backgrounds import load_backgrounds
 from trainers.corpus.build import FoldPlan
 from trainers.corpus.extract import unpacked_tree
 from trainers.corpus.fetch import fetch_debs
-from trainers.corpus.objects import STAMPS_DIR, STAMPS_PACKAGE, load_denylist, select_objects
+from trainers.corpus.objects import curated_objects
 from trainers.corpus.pins import load_pins
 from trainers.corpus.sources import Source
 
@@ -39,7 +39,7 @@ def _in_fold(sources: list[Source], fold: str) -> list[Source]:
 
 def curated_sources(trees: dict[str, Path]) -> tuple[list[Source], list[Source]]:
     """The selected object cut-outs and the curated backgrounds of the unpacked packages, each with its fold."""
-    return select_objects(trees[STAMPS_PACKAGE] / STAMPS_DIR, load_denylist()), load_backgrounds(trees)
+    return curated_objects(trees), load_backgrounds(trees)
 
 
 def plan_folds(

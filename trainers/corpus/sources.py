@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,3 +23,29 @@ class Source:
     def reference(self) -> dict[str, str]:
         """The provenance recorded in meta.json (no local paths, so folds stay byte-identical)."""
         return {"package": self.package, "path": self.path, "license": self.license, "author": self.author}
+
+
+def load_listing(path: Path, trees: dict[str, Path]) -> list[Source]:
+    """Read a curated list (TSV: package, path_in_package, license, author and, optionally, fold, else ``train``)
+    and resolve each entry inside the unpacked package ``trees[package]``."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    sources = []
+    for row in rows:
+        fold = row.get("fold", "train")
+        if fold not in FOLDS:
+            raise ValueError(f"{path}: unknown fold {fold!r} for {row['path_in_package']}")
+        file = trees[row["package"]] / row["path_in_package"]
+        if not file.is_file():
+            raise FileNotFoundError(f"{file}: listed in {path} but not in package {row['package']}")
+        sources.append(
+            Source(
+                package=row["package"],
+                path=row["path_in_package"],
+                license=row["license"],
+                author=row["author"],
+                fold=fold,
+                file=file,
+            )
+        )
+    return sources
