@@ -13,7 +13,7 @@ from pytest_tinyai.dataset import DatasetLayoutError, content_hash
 from trainers.corpus.build import build_fold
 from trainers.corpus.extract import ExtractError
 from trainers.corpus.fetch import FetchError
-from trainers.corpus.pack import build_pack
+from trainers.corpus.pack import build_pack, curation_sha256
 from trainers.corpus.pack_format import PackError, is_pack, pack_content_hash, read_manifest
 from trainers.corpus.pipeline import curated_sources, plan_folds, unpack_packages
 from trainers.corpus.sources import FOLDS
@@ -57,7 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     pack = commands.add_parser("pack", help="fetch the pinned packages and write the source pack to --out")
     pack.add_argument("--out", type=Path, required=True, help="the pack's folder (e.g. data/source-pack)")
     _package_options(pack)
-    pack.add_argument("--keep-existing", action="store_true", help="skip the build when --out holds a valid pack")
+    pack.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="skip the build when --out holds a valid pack of the current curation",
+    )
     digest = commands.add_parser("hash", help="print the content hash of a fold (DUTS layout) or a source pack")
     digest.add_argument("root", type=Path)
     return parser
@@ -89,8 +93,10 @@ def _build(args: argparse.Namespace) -> None:
 def _pack(args: argparse.Namespace) -> None:
     if args.keep_existing and is_pack(args.out):
         manifest = read_manifest(args.out)
-        print(f"{args.out}: already built, kept (content sha256 {manifest['content_sha256']})")
-        return
+        if manifest.get("curation_sha256") == curation_sha256():
+            print(f"{args.out}: already built, kept (content sha256 {manifest['content_sha256']})")
+            return
+        print(f"{args.out}: built from another curation (pins, curated lists or selection code differ): rebuilding")
     trees, packages = unpack_packages(args.debs, args.cache)
     started = time.perf_counter()
     manifest = build_pack(*curated_sources(trees), packages, args.out)

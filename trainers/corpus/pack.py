@@ -6,6 +6,7 @@ OBJECT_LONG_SIDE, the most the trainers' compositor ever draws them at without u
 of it still covers 256 px at 0.9 source pixels per output pixel). Only the train and val splits are stored
 (:mod:`trainers.corpus.holdout`); the eval split is listed. The same packages and pinned Pillow give
 byte-identical files; the pack is written to ``<out>.partial`` and renamed into place, manifest.json last.
+The manifest records :func:`curation_sha256`, so a pack built from another curation is known for what it is.
 """
 
 from __future__ import annotations
@@ -27,12 +28,26 @@ from trainers.corpus.composite import crop_to_alpha
 from trainers.corpus.holdout import SPLITS, VAL_FRACTION, split_backgrounds, split_objects
 from trainers.corpus.notice import pack_notice
 from trainers.corpus.pack_format import FORMAT, MANIFEST, STORED_SPLITS, pack_content_hash
+from trainers.corpus.pins import DATA_DIR
 from trainers.corpus.sources import Source
 
 OBJECT_LONG_SIDE = 256
 BACKGROUND_SHORT_SIDE = 768
 JPEG_QUALITY = 92
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# The modules that decide which sources a pack holds, in which split and at what scale.
+CURATION_MODULES = ("backgrounds.py", "composite.py", "holdout.py", "objects.py", "pack.py", "sources.py", "split.py")
+
+
+def curation_sha256() -> str:
+    """sha256 over what decides a pack's contents: the corpus data files (pins, curated lists, deny-list) and
+    CURATION_MODULES, by name and bytes."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for file in [*sorted(p for p in DATA_DIR.iterdir() if p.is_file()), *(here / m for m in CURATION_MODULES)]:
+        digest.update(f"{file.name}\0{file.stat().st_size}\0".encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def scaled_object(file: Path, long_side: int = OBJECT_LONG_SIDE) -> Image.Image:
@@ -107,6 +122,7 @@ def build_pack(
         "background_short_side": BACKGROUND_SHORT_SIDE,
         "versions": {"pillow": PIL.__version__, "numpy": np.__version__},
         "packages": packages,
+        "curation_sha256": curation_sha256(),
         "split": {"splits": list(SPLITS), "val_fraction": VAL_FRACTION, "rule": "trainers/corpus/holdout.py"},
         "counts": {
             split: {"objects": object_splits.count(split), "backgrounds": background_splits.count(split)}
