@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -14,24 +13,23 @@ from trainers.corpus.build import build_fold
 from trainers.corpus.notice import LICENCE_IDS, MORE_LICENCES, notice_text
 from trainers.corpus.objects import OBJECTS_FILE, STAMPS_DIR, STAMPS_PACKAGE, curated_objects
 from trainers.corpus.pipeline import plan_folds
+from trainers.corpus.sources import listing_rows
 
 EVAL_FOLD = Path(__file__).resolve().parents[2] / "model/tiny/folds/saliency-eval-v1"
 SUBJECTS = ["cow", "frog", "owl", "kiwi", "drum", "bus", "pear", "hat", "yak", "fox", "bee", "cat"]
-
-
-def _rows(listing: Path) -> list[dict[str, str]]:
-    with listing.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
 
 
 @pytest.fixture
 def trees(tmp_path: Path) -> dict[str, Path]:
     """A fake unpacked tree per package: the curated backgrounds as tiny JPEGs, the listed objects and a dozen
     stamps as photo-like cut-outs."""
-    trees = {row["package"]: tmp_path / row["package"] for row in [*_rows(BACKGROUNDS_FILE), *_rows(OBJECTS_FILE)]}
-    for seed, row in enumerate(_rows(BACKGROUNDS_FILE)):
+    trees = {
+        row["package"]: tmp_path / row["package"]
+        for row in [*listing_rows(BACKGROUNDS_FILE), *listing_rows(OBJECTS_FILE)]
+    }
+    for seed, row in enumerate(listing_rows(BACKGROUNDS_FILE)):
         background_photo(trees[row["package"]] / row["path_in_package"], seed=seed)
-    for seed, row in enumerate(_rows(OBJECTS_FILE)):
+    for seed, row in enumerate(listing_rows(OBJECTS_FILE)):
         photo_stamp(trees[row["package"]] / row["path_in_package"], seed=1000 + seed)
     trees[STAMPS_PACKAGE] = tmp_path / STAMPS_PACKAGE
     for seed, subject in enumerate(SUBJECTS):
@@ -56,7 +54,7 @@ def test_train_and_eval_plans_share_no_object_and_no_background(trees: dict[str,
 
 def test_listed_objects_are_all_train_and_never_in_the_eval_plan(trees: dict[str, Path]) -> None:
     train, evaluation = plan_folds(trees, {}, seed=0, sizes={"train": 1, "eval": 1})
-    listed = {row["path_in_package"] for row in _rows(OBJECTS_FILE)}
+    listed = {row["path_in_package"] for row in listing_rows(OBJECTS_FILE)}
     assert listed <= {o.path for o in train.objects}
     assert not listed & {o.path for o in evaluation.objects}
 
@@ -65,7 +63,7 @@ def test_a_listed_object_whose_subject_an_eval_stamp_shows_is_left_out(trees: di
     photo_stamp(trees[STAMPS_PACKAGE] / STAMPS_DIR / "animals" / "moose.png", seed=500)
     objects = curated_objects(trees)
     assert [o.fold for o in objects if o.path.endswith("/moose.png")] == ["eval"]
-    assert sum(o.package != STAMPS_PACKAGE for o in objects) == len(_rows(OBJECTS_FILE)) - 1
+    assert sum(o.package != STAMPS_PACKAGE for o in objects) == len(listing_rows(OBJECTS_FILE)) - 1
 
 
 def test_variants_of_a_subject_land_in_one_fold(trees: dict[str, Path]) -> None:
@@ -91,7 +89,7 @@ def test_built_folds_use_disjoint_sources(trees: dict[str, Path], tmp_path: Path
 
 
 def test_every_curated_licence_is_explained_by_the_notice() -> None:
-    licences = {row["license"] for row in [*_rows(BACKGROUNDS_FILE), *_rows(OBJECTS_FILE)]}
+    licences = {row["license"] for row in [*listing_rows(BACKGROUNDS_FILE), *listing_rows(OBJECTS_FILE)]}
     assert licences <= {*LICENCE_IDS, *MORE_LICENCES}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from trainers.corpus.objects import (
     stamp_candidates,
 )
 from trainers.corpus.pins import load_pins
+from trainers.corpus.sources import listing_rows
 from trainers.corpus.split import subject_key
 
 EVAL_META = Path(__file__).resolve().parents[2] / "model/tiny/folds/saliency-eval-v1/meta.json"
@@ -128,8 +128,7 @@ def test_listed_objects_of_an_eval_subject_are_left_out(tmp_path: Path) -> None:
 
 
 def test_the_committed_object_list_names_pinned_packages_explained_licences_and_no_eval_subject() -> None:
-    with OBJECTS_FILE.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+    rows = listing_rows(OBJECTS_FILE)
     eval_subjects = {subject_key(o["path"]) for o in json.loads(EVAL_META.read_text())["objects"]}
     assert rows and "fold" not in rows[0]
     assert {row["package"] for row in rows} <= {pin.package for pin in load_pins()}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from trainers.corpus.backgrounds import BACKGROUNDS_FILE
 from trainers.corpus.holdout import VAL_FRACTION, held_out, split_backgrounds, split_objects
-from trainers.corpus.sources import Source
+from trainers.corpus.sources import Source, listing_rows
 from trainers.corpus.split import object_fold, subject_key
 
 EVAL_META = Path(__file__).resolve().parents[2] / "model/tiny/folds/saliency-eval-v1/meta.json"
@@ -16,8 +15,7 @@ STAMPS = [f"usr/share/tuxpaint/stamps/x/{name}.png" for name in ("frog", "frog-1
 
 
 def _curated_backgrounds() -> list[Source]:
-    with BACKGROUNDS_FILE.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+    rows = listing_rows(BACKGROUNDS_FILE)
     return [Source(r["package"], r["path_in_package"], r["license"], r["author"], r["fold"], Path()) for r in rows]
 
 

@@ -25,13 +25,17 @@ class Source:
         return {"package": self.package, "path": self.path, "license": self.license, "author": self.author}
 
 
-def load_listing(path: Path, trees: dict[str, Path]) -> list[Source]:
-    """Read a curated list (TSV: package, path_in_package, license, author and, optionally, fold, else ``train``)
-    and resolve each entry inside the unpacked package ``trees[package]``."""
+def listing_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a curated list (TSV: package, path_in_package, license, author and, optionally, fold)."""
     with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def load_listing(path: Path, trees: dict[str, Path]) -> list[Source]:
+    """Read a curated list (:func:`listing_rows`; no fold means ``train``) and resolve each entry inside the
+    unpacked package ``trees[package]``."""
     sources = []
-    for row in rows:
+    for row in listing_rows(path):
         fold = row.get("fold", "train")
         if fold not in FOLDS:
             raise ValueError(f"{path}: unknown fold {fold!r} for {row['path_in_package']}")
