@@ -147,7 +147,9 @@ def copies_registry(registry: Path, folder: Path, copies: int) -> Path:
         weights = folder / kept["weights"]["path"]
         weights.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(registry.parent / kept["weights"]["path"], weights)
-    models, ledger = [], Ledger(folder / "ledger.json")
+    path = folder / "registry.json"
+    ledger = Ledger(folder / "ledger.json")
+    records, models = ledger.records_to_update(path), []
     for index in range(copies):
         model_id = f"{source['id']}_copy{index}"
         shutil.copyfile(registry.parent / source["onnx"], folder / f"{model_id}.onnx")
@@ -155,10 +157,9 @@ def copies_registry(registry: Path, folder: Path, copies: int) -> Path:
         (folder / f"{model_id}.json").write_text(json.dumps(copy))
         digest = sha256_of(folder / f"{model_id}.onnx")
         models.append({**source, "id": model_id, "onnx": f"{model_id}.onnx", "sha256": digest})
-        ledger.update(model_id, gate)
-        ledger.update_thresholds(model_id, declared_thresholds(copy[NAMESPACE]))
+        records.update(model_id, gate)
+        records.update_thresholds(model_id, declared_thresholds(copy[NAMESPACE]))
     ledger.save()
-    path = folder / "registry.json"
     path.write_text(json.dumps({"schema_version": 1, "models": models}))
     return path
 

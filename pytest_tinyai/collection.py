@@ -16,6 +16,7 @@ from pytest_tinyai.bench import BenchFunction, bench_callable
 from pytest_tinyai.checks import Check
 from pytest_tinyai.declared import Declared, peek_registry
 from pytest_tinyai.findings import ConformanceFailure, Finding, NotChecked, NotRun, as_result, printable
+from pytest_tinyai.gate.ledger import Records
 from pytest_tinyai.latency_budget import budget_findings, budget_properties, budget_record, measure_budget
 from pytest_tinyai.nodes import ConfiguredHooks
 from pytest_tinyai.registry import Entry
@@ -79,8 +80,9 @@ class RegistryFile(ConfiguredHooks, pytest.File):
             yield RegistryProblemItem.from_parent(self, name=f"registry[{REGISTRY_LEVEL}]", problems=registry.problems)
         labels = _labels(registry.entries)
         entries = sorted(registry.entries, key=lambda entry: labels[entry.index])
-        ledger_ids = set(run_state.ledger.gates) | set(run_state.ledger.thresholds) if run_state.ledger else set()
-        declared = peek_registry(entries, run_state.ledger)
+        ledger = run_state.ledger
+        records = (ledger.records(self.path) or Records()) if ledger is not None else None
+        declared = peek_registry(entries, records)
         for check in run_state.parts.checks:
             for entry in entries:
                 if entry.problems and check.name != "registry":
@@ -90,10 +92,12 @@ class RegistryFile(ConfiguredHooks, pytest.File):
                     yield CheckItem.from_parent(
                         self, name=name, check=check, entry=entry, declared=declared[entry.index]
                     )
-        if run_state.ledger is not None and self.path == run_state.registries[0]:
-            known = {entry.id for path in run_state.registries for entry in run_state.registry(path).entries}
-            for orphan in sorted(ledger_ids - known):
-                yield LedgerOrphanItem.from_parent(self, name=f"gate[{orphan}]", model_id=orphan)
+        if records is not None:
+            for orphan in sorted(records.model_ids() - {entry.id for entry in entries}):
+                yield LedgerOrphanItem.from_parent(self, name=f"gate[{printable(orphan, MAX_LABEL)}]", model_id=orphan)
+        if ledger is not None and self.path == run_state.registries[0]:
+            for key in ledger.absent_registries():
+                yield AbsentRegistryItem.from_parent(self, name=f"ledger[{printable(key, MAX_LABEL)}]", key=key)
         latency = {
             entry.index: (declared[entry.index].get("latency") if not entry.problems else None) or {}
             for entry in entries
@@ -215,8 +219,8 @@ class CheckItem(TinyaiItem):
 
 
 class LedgerOrphanItem(TinyaiItem):
-    """Fails for a ledger record whose model no registry holds: renaming or dropping a model can't shed its gate
-    or its thresholds."""
+    """Fails for a ledger record whose model its registry no longer holds: renaming or dropping a model can't shed
+    its gate or its thresholds."""
 
     def __init__(self, *, model_id: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -226,11 +230,28 @@ class LedgerOrphanItem(TinyaiItem):
     def runtest(self) -> None:
         ledger = self.config.stash[run_state_key].ledger
         message = (
-            f"ledger {ledger.path.name if ledger else ''}: records a gate or thresholds for a model that no registry "
-            "holds "
-            "(a renamed or removed model keeps its gate; retire the record by hand, in review)"
+            f"ledger {ledger.path.name if ledger else ''}: records a gate or thresholds for a model that its registry "
+            "no longer holds (a renamed or removed model keeps its gate; retire the record by hand, in review)"
         )
         raise ConformanceFailure("gate", [Finding(self.model_id, "gate", message)])
+
+
+class AbsentRegistryItem(TinyaiItem):
+    """Fails for a registry the ledger governs that is no longer where the ledger names it: moving a registry
+    can't shed its records."""
+
+    def __init__(self, *, key: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.key = key
+        _mark(self, "tinyai_gate", "gate", None)
+
+    def runtest(self) -> None:
+        ledger = self.config.stash[run_state_key].ledger
+        message = (
+            f"ledger {ledger.path.name if ledger else ''}: governs {self.key}, which no longer exists (a moved "
+            "registry keeps its records; move them with it by hand, in review)"
+        )
+        raise ConformanceFailure("gate", [Finding(self.key, "gate", message)])
 
 
 class BudgetItem(TinyaiItem):

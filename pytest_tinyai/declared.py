@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pytest_tinyai.gate.ledger import Ledger
+from pytest_tinyai.gate.ledger import Records
 from pytest_tinyai.registry import Entry
 from pytest_tinyai.sidecar import NAMESPACE, namespace
 from pytest_tinyai.thresholds import GOLDEN_TOLERANCE
@@ -49,10 +49,11 @@ class Declared:
         return GOLDEN_TOLERANCE in (self.ledger_thresholds or ())
 
 
-def peek(entry: Entry, ledger: Ledger | None) -> Declared:
+def peek(entry: Entry, records: Records | None) -> Declared:
+    """What ``entry`` declares, and what ``records`` (its registry's in the ledger; None: no ledger) hold for it."""
     recorded = {
-        "in_ledger": ledger is not None and entry.id in ledger.gates,
-        "ledger_thresholds": None if ledger is None else frozenset(ledger.thresholds.get(entry.id, {})),
+        "in_ledger": records is not None and entry.id in records.gates,
+        "ledger_thresholds": None if records is None else frozenset(records.thresholds.get(entry.id, {})),
     }
     onnx = entry.raw.get("onnx")
     if not isinstance(onnx, str) or not onnx.endswith(".onnx"):
@@ -67,9 +68,9 @@ def peek(entry: Entry, ledger: Ledger | None) -> Declared:
     return Declared(sidecar if readable else None, **recorded)
 
 
-def peek_registry(entries: Sequence[Entry], ledger: Ledger | None) -> dict[int, Declared]:
+def peek_registry(entries: Sequence[Entry], records: Records | None) -> dict[int, Declared]:
     """What each entry of one registry declares (by entry index), each knowing whether its peers carry golden sets."""
-    declared = {entry.index: peek(entry, ledger) for entry in entries}
+    declared = {entry.index: peek(entry, records) for entry in entries}
     if not any("golden" in peer.tinyai for peer in declared.values()):
         return declared
     return {index: replace(one, peers_golden=True) for index, one in declared.items()}

@@ -114,8 +114,9 @@ class RunState:
         if self.ledger is None:
             self.ledger_updates.append("no ledger configured (--tinyai-ledger or the tinyai_ledger ini option)")
             return
-        before = json.dumps([self.ledger.gates, self.ledger.thresholds], sort_keys=True)
+        before = json.dumps(self.ledger.as_document(), sort_keys=True)
         for registry in self.registries:
+            records = self.ledger.records_to_update(registry)
             for entry in self.registry(registry).entries:
                 sidecar = peek(entry, None).sidecar
                 if not sidecar:
@@ -125,10 +126,10 @@ class RunState:
                     if {"gate", *THRESHOLD_BLOCKS} & (set(blocks) | set(sidecar)):
                         self.ledger_updates.append(f"{entry.id}: sidecar fails its schema; nothing recorded")
                     continue
-                if "gate" in blocks and (message := self.ledger.update(entry.id, blocks["gate"])):
+                if "gate" in blocks and (message := records.update(entry.id, blocks["gate"])):
                     self.ledger_updates.append(message)
-                self.ledger_updates.extend(self.ledger.update_thresholds(entry.id, declared_thresholds(blocks)))
-        if json.dumps([self.ledger.gates, self.ledger.thresholds], sort_keys=True) != before:
+                self.ledger_updates.extend(records.update_thresholds(entry.id, declared_thresholds(blocks)))
+        if json.dumps(self.ledger.as_document(), sort_keys=True) != before:
             self.ledger.save()
 
 

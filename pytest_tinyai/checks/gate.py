@@ -12,7 +12,6 @@ from pytest_tinyai.context import CheckContext, FoldEscape
 from pytest_tinyai.findings import CheckResult, Finding, NotChecked, NotRun
 from pytest_tinyai.fold_eval import FoldScore
 from pytest_tinyai.gate.evaluation import EvaluationError
-from pytest_tinyai.gate.ledger import record_problems
 from pytest_tinyai.gate.pictures import gate_attachment
 from pytest_tinyai.model import ModelUnderTest
 
@@ -63,7 +62,7 @@ def check_gate(model: ModelUnderTest, context: CheckContext) -> list[Finding] | 
         findings.append(Finding(model.id, "gate", message))
 
     if context.ledger is not None:
-        for problem in record_problems(context.ledger.gates.get(model.id), gate):
+        for problem in context.ledger.gate_problems(model.entry.registry_path, model.id, gate):
             report(f"ledger {context.ledger.path.name}: {problem}")
     if gate is None:
         return findings or [Finding(model.id, "gate", "the sidecar declares no gate")]

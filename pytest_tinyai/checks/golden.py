@@ -28,7 +28,8 @@ NO_SET = "no golden set declared, while other models of its registry carry one (
 def check_golden(model: ModelUnderTest, context: CheckContext) -> list[Finding]:
     block = model.tinyai.get("golden")
     if block is None:
-        recorded = context.ledger.thresholds.get(model.id, {}) if context.ledger is not None else {}
+        ledger = context.ledger
+        recorded = ledger.recorded_thresholds(model.entry.registry_path, model.id) if ledger is not None else {}
         if GOLDEN_TOLERANCE in recorded:
             value = recorded[GOLDEN_TOLERANCE]
             why = f"the ledger records a {GOLDEN_TOLERANCE} of {value:g} but the sidecar declares no golden sets"

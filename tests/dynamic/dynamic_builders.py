@@ -22,6 +22,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
+from plugin_builders import ledger_document
 from saliency_sidecar import placed, saliency_sidecar, square_dims
 
 from pytest_tinyai.dataset import content_hash
@@ -258,14 +259,18 @@ class Workspace:
         pixels[0, 0] = 255 - pixels[0, 0]
         Image.fromarray(pixels, "L").save(path)
 
-    def write_ledger(self, gates: dict[str, dict[str, Any]] | None = None, schema_version: int = 1) -> Path:
-        """The ledger with `gates`, by default the records of every gate added so far (a ledger in step)."""
+    def write_ledger(self, gates: dict[str, dict[str, Any]] | None = None) -> Path:
+        """The ledger of ./registry.json with `gates`, by default the records of every gate added so far (in step)."""
         gates = self.recorded if gates is None else gates
-        self.ledger_path.write_text(json.dumps({"schema_version": schema_version, "gates": gates}, indent=2))
+        self.ledger_path.write_text(json.dumps(ledger_document(gates), indent=2))
         return self.ledger_path
 
     def read_ledger(self) -> dict[str, Any]:
         return json.loads(self.ledger_path.read_text())
+
+    def read_records(self) -> dict[str, Any]:
+        """The ledger's records of ./registry.json."""
+        return self.read_ledger()["registries"]["registry.json"]
 
 
 # --- running and results ----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import numpy_helper
-from plugin_builders import RegistryDir, const, item_outcomes, lines, run_in_process, saliency_model
+from plugin_builders import RegistryDir, const, item_outcomes, ledger_document, lines, run_in_process, saliency_model
 
 from pytest_tinyai.golden_record import main as golden_main
 from pytest_tinyai.golden_record import record
@@ -235,7 +235,7 @@ def test_stored_inputs_outside_the_contract_are_not_run(pytester, registry):
 def write_ledger(registry: Path, tolerance: float) -> Path:
     ledger = registry.parent / "ledger.json"
     thresholds = {model: {"golden tolerance": tolerance} for model in (MODEL, HEALTHY)}
-    ledger.write_text(json.dumps({"schema_version": 2, "gates": {}, "thresholds": thresholds}))
+    ledger.write_text(json.dumps(ledger_document(thresholds=thresholds)))
     return ledger
 
 
@@ -274,11 +274,11 @@ def test_update_ledger_records_the_golden_tolerance_and_never_loosens_it(pyteste
     ledger = write_ledger(registry, 1e-5)
     edit_blocks(registry, lambda blocks: blocks["golden"].__setitem__("tolerance", 1e-6))
     run_golden(pytester, registry, "--tinyai-ledger", str(ledger), "--tinyai-update-ledger", "--collect-only")
-    assert json.loads(ledger.read_text())["thresholds"][MODEL]["golden tolerance"] == 1e-6
+    assert recorded_thresholds(ledger)[MODEL]["golden tolerance"] == 1e-6
     edit_blocks(registry, lambda blocks: blocks["golden"].__setitem__("tolerance", 1e-5))
     result = run_golden(pytester, registry, "--tinyai-ledger", str(ledger), "--tinyai-update-ledger", "--collect-only")
     assert "thresholds NOT updated, the ledger never loosens: golden tolerance loosened" in result.stdout.str()
-    assert json.loads(ledger.read_text())["thresholds"][MODEL]["golden tolerance"] == 1e-6
+    assert recorded_thresholds(ledger)[MODEL]["golden tolerance"] == 1e-6
 
 
 def test_a_non_finite_or_huge_tolerance_breaks_the_schema(pytester, registry):
@@ -294,3 +294,7 @@ def test_the_recorder_never_overwrites_a_set_silently(registry, capsys):
     assert golden_main(["record", "--registry", str(registry), "--model", MODEL, "--force"]) == 0
     assert f"{MODEL}: re-recorded (overwrote the previous set) golden set '{SET}'" in capsys.readouterr().out
     assert (registry.parent / SET / "output_0.pb").read_bytes() == before  # deterministic inputs, same outputs
+
+
+def recorded_thresholds(ledger: Path) -> dict:
+    return json.loads(ledger.read_text())["registries"]["registry.json"]["thresholds"]

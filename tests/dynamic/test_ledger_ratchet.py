@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from dynamic_builders import (
     assert_clean_failure,
@@ -13,6 +15,7 @@ from dynamic_builders import (
     run_tinyai,
     sidecar,
 )
+from plugin_builders import ledger_document
 
 
 def run_gate(pytester, *args):
@@ -121,16 +124,21 @@ def test_a_baseline_swapped_for_another_fails(pytester, workspace, fold_hash):
     result.stdout.fnmatch_lines(lines("v1: ledger ledger.json: baseline changed from 'v0' (ledger) to 'weak'"))
 
 
-@pytest.mark.parametrize("ledger", ["empty", "absent"])
-def test_a_gate_missing_from_the_ledger_fails_and_asks_for_update_ledger(pytester, workspace, fold_hash, ledger):
+@pytest.mark.parametrize(
+    ("ledger", "why"),
+    [
+        ("empty", "gate is not recorded in the ledger (run with --tinyai-update-ledger)"),
+        ("absent", "does not govern registry.json (it governs no registry): record its gates and thresholds with --"),
+    ],
+    ids=["empty", "absent"],
+)
+def test_a_gate_missing_from_the_ledger_fails_and_asks_for_update_ledger(pytester, workspace, fold_hash, ledger, why):
     workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
     if ledger == "empty":
         workspace.write_ledger({})
     result = run_gate(pytester)
     assert_clean_failure(result)
-    result.stdout.fnmatch_lines(
-        lines("v1: ledger ledger.json: gate is not recorded in the ledger (run with --tinyai-update-ledger)")
-    )
+    result.stdout.fnmatch_lines(lines(f"v1: ledger ledger.json: {why}"))
 
 
 def test_update_ledger_records_a_new_gate(pytester, workspace, fold_hash):
@@ -139,19 +147,17 @@ def test_update_ledger_records_a_new_gate(pytester, workspace, fold_hash):
     result = update_ledger(pytester)
     assert outcomes(result) == {"gate[v1]": "passed"}
     result.stdout.fnmatch_lines(lines("ledger: v1: recorded new gate (floor 0.7, baseline v0)"))
-    assert workspace.read_ledger() == {
-        "schema_version": 2,
-        "gates": {
+    assert workspace.read_ledger() == ledger_document(
+        {
             "v1": {
                 "metric": "mean_iou@0.5",
                 "fold": {"name": "tiny-fold", "content_sha256": fold_hash},
                 "floor": 0.7,
                 "baseline": "v0",
             }
-        },
-        "thresholds": {},
-    }
-    assert workspace.read_ledger()["gates"]["v1"] == ledger_record(block)
+        }
+    )
+    assert workspace.read_records()["gates"]["v1"] == ledger_record(block)
     assert outcomes(run_gate(pytester)) == {"gate[v1]": "passed"}
 
 
@@ -161,7 +167,7 @@ def test_update_ledger_raises_a_floor(pytester, workspace, fold_hash):
     result = update_ledger(pytester)
     assert outcomes(result) == {"gate[v1]": "passed"}
     result.stdout.fnmatch_lines(lines("ledger: v1: raised the ledger floor to 0.7"))
-    assert workspace.read_ledger()["gates"]["v1"]["floor"] == 0.7
+    assert workspace.read_records()["gates"]["v1"]["floor"] == 0.7
 
 
 def test_update_ledger_refuses_to_lower_a_floor_and_says_so(pytester, workspace, fold_hash):
@@ -186,13 +192,13 @@ def test_update_ledger_refuses_to_change_a_fold(pytester, workspace, fold_hash):
     result = update_ledger(pytester)
     assert_clean_failure(result)
     result.stdout.fnmatch_lines(lines("ledger: v1: ledger NOT updated, it never loosens: fold changed from"))
-    assert workspace.read_ledger()["gates"]["v1"]["fold"]["content_sha256"] == "b" * 64
+    assert workspace.read_records()["gates"]["v1"]["fold"]["content_sha256"] == "b" * 64
 
 
 @pytest.mark.parametrize(
     "text",
-    ["{not json", '{"schema_version": 3, "gates": {}}', '{"schema_version": 1}', '["gates"]'],
-    ids=["not-json", "future-version", "no-gates", "not-an-object"],
+    ["{not json", '{"schema_version": 4, "registries": {}}', '{"schema_version": 3}', '["gates"]'],
+    ids=["not-json", "future-version", "no-registries", "not-an-object"],
 )
 def test_an_unreadable_ledger_stops_the_run_once_as_a_usage_error(pytester, workspace, fold_hash, text):
     workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
@@ -219,7 +225,7 @@ def test_update_ledger_records_a_baseline_added_to_a_recorded_gate(pytester, wor
     result = update_ledger(pytester)
     assert outcomes(result) == {"gate[v1]": "passed"}
     result.stdout.fnmatch_lines(lines("ledger: v1: recorded baseline 'v0'"))
-    assert workspace.read_ledger()["gates"]["v1"] == ledger_record(block)
+    assert workspace.read_records()["gates"]["v1"] == ledger_record(block)
 
 
 def test_update_ledger_records_a_raised_floor_and_an_added_baseline_together(pytester, workspace, fold_hash):
@@ -228,7 +234,7 @@ def test_update_ledger_records_a_raised_floor_and_an_added_baseline_together(pyt
     workspace.write_ledger({"v1": ledger_record(block, floor=0.6, baseline=None)})
     result = update_ledger(pytester)
     assert outcomes(result) == {"gate[v1]": "passed"}
-    assert workspace.read_ledger()["gates"]["v1"] == ledger_record(block)
+    assert workspace.read_records()["gates"]["v1"] == ledger_record(block)
     result.stdout.fnmatch_lines(lines("ledger: v1: raised the ledger floor to 0.7", "recorded baseline 'v0'"))
 
 
@@ -241,5 +247,72 @@ def test_a_ledger_record_whose_model_left_the_registry_fails_so_a_rename_cannot_
     assert_clean_failure(result)
     assert outcomes(result) == {"gate[v1]": "passed", "gate[v1_old]": "failed"}
     result.stdout.fnmatch_lines(
-        lines("v1_old: ledger ledger.json: records a gate or thresholds for a model that no registry holds")
+        lines("v1_old: ledger ledger.json: records a gate or thresholds for a model that its registry no longer holds")
     )
+
+
+def test_a_ledger_keyed_by_model_id_alone_is_refused_with_how_to_bind_it(pytester, workspace, fold_hash):
+    workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    workspace.ledger_path.write_text('{"schema_version": 2, "gates": {}, "thresholds": {}}')
+    result = run_gate(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        lines("schema_version 2 records gates by model id for any registry", "under 'registries' ->")
+    )
+
+
+def another_registry(workspace, folder: str = "other") -> str:
+    """An empty registry `folder/registry.json` beside ./registry.json; its name in the ledger."""
+    (workspace.root / folder).mkdir()
+    (workspace.root / folder / "registry.json").write_text('{"schema_version": 1, "models": []}')
+    return f"{folder}/registry.json"
+
+
+def write_sections(workspace, sections: dict[str, dict]) -> None:
+    registries = {key: {"gates": gates, "thresholds": {}} for key, gates in sections.items()}
+    workspace.ledger_path.write_text(json.dumps({"schema_version": 3, "registries": registries}))
+
+
+def test_a_model_is_held_to_its_own_registrys_record_not_to_another_registrys_with_the_same_id(
+    pytester, workspace, fold_hash
+):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    other = another_registry(workspace)
+    stricter = ledger_record(block, floor=0.99)
+    write_sections(workspace, {"registry.json": {"v1": ledger_record(block)}, other: {"v1": stricter}})
+    assert outcomes(run_gate(pytester)) == {"gate[v1]": "passed"}
+
+
+def test_a_registry_the_ledger_does_not_govern_fails_its_gates_and_names_those_it_governs(
+    pytester, workspace, fold_hash
+):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    other = another_registry(workspace)
+    write_sections(workspace, {other: {"v1": ledger_record(block)}})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    result.stdout.fnmatch_lines(
+        lines("v1: ledger ledger.json: does not govern registry.json (it governs other/registry.json)", "--tinyai-")
+    )
+
+
+def test_update_ledger_binds_a_new_registry_beside_the_ones_it_governs(pytester, workspace, fold_hash):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    other = another_registry(workspace)
+    write_sections(workspace, {other: {"v1": ledger_record(block, floor=0.99)}})
+    update_ledger(pytester)
+    assert workspace.read_records()["gates"] == {"v1": ledger_record(block)}
+    assert workspace.read_ledger()["registries"][other]["gates"]["v1"]["floor"] == 0.99
+    assert outcomes(run_gate(pytester)) == {"gate[v1]": "passed"}
+
+
+def test_a_governed_registry_that_no_longer_exists_fails_so_a_move_cannot_shed_its_records(
+    pytester, workspace, fold_hash
+):
+    block = workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
+    record = ledger_record(block)
+    write_sections(workspace, {"registry.json": {"v1": record}, "moved/registry.json": {"v1": record}})
+    result = run_gate(pytester)
+    assert_clean_failure(result)
+    assert outcomes(result) == {"gate[v1]": "passed", "ledger[moved/registry.json]": "failed"}
+    result.stdout.fnmatch_lines(lines("ledger ledger.json: governs moved/registry.json, which no longer exists"))

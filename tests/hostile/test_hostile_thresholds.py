@@ -4,10 +4,11 @@ ledger never takes a number that is not finite."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hostile_builders import HEALTHY, assert_contained, run_hostile
-from plugin_builders import CORE_CHECKS, assert_usage_error, with_sidecar
+from plugin_builders import CORE_CHECKS, assert_usage_error, ledger_document, with_sidecar
 
 REFERENCE = "trainers.saliency_student.model:saliency_student_v2"
 BUDGET = {"relative_to": HEALTHY, "resolution": [8, 8], "max_ratio": 1.3}
@@ -19,7 +20,7 @@ def ledger(pytester):
     """A ledger recording `bad`'s parity tolerance 1e-5 and its latency budget 1.3x the healthy model at 8x8."""
     path = pytester.path / "ledger.json"
     thresholds = {"parity tolerance": 1e-5, "latency budget 8x8 vs good": 1.3}
-    path.write_text(json.dumps({"schema_version": 2, "gates": {}, "thresholds": {"bad": thresholds}}))
+    path.write_text(json.dumps(ledger_document(thresholds={"bad": thresholds}, registry="models/registry.json")))
     return path
 
 
@@ -61,6 +62,13 @@ def test_a_threshold_the_ledger_does_not_know_fails_until_recorded(pytester, hos
     assert_contained(run, "bad", "latency budget 16x16 vs good = 1.3 is not recorded in the ledger")
 
 
+def test_thresholds_recorded_for_another_registry_do_not_cover_a_model_with_the_same_id(pytester, hostile, ledger):
+    ledger.write_text(ledger.read_text().replace("models/registry.json", "elsewhere/registry.json"))
+    hostile.add("bad", sidecar=with_sidecar("bad", reference=REFERENCE, latency=LATENCY))
+    run = run_thresholds(pytester, hostile, ledger)
+    assert_contained(run, "bad", "ledger ledger.json: does not govern models/registry.json")
+
+
 def test_update_ledger_refuses_a_looser_threshold_and_leaves_the_ledger_alone(pytester, hostile, ledger):
     hostile.add("bad", sidecar=with_sidecar("bad", reference=REFERENCE, parity={"tolerance": 0.01}, latency=LATENCY))
     before = ledger.read_text()
@@ -72,7 +80,7 @@ def test_update_ledger_refuses_a_looser_threshold_and_leaves_the_ledger_alone(py
 def test_update_ledger_records_a_tighter_threshold(pytester, hostile, ledger):
     hostile.add("bad", sidecar=with_sidecar("bad", reference=REFERENCE, parity={"tolerance": 1e-6}, latency=LATENCY))
     run_thresholds(pytester, hostile, ledger, "--tinyai-update-ledger")
-    assert json.loads(ledger.read_text())["thresholds"]["bad"]["parity tolerance"] == 1e-6
+    assert recorded_thresholds(ledger)["bad"]["parity tolerance"] == 1e-6
 
 
 def test_update_ledger_never_records_a_non_finite_floor(pytester, hostile, ledger):
@@ -90,3 +98,7 @@ def test_a_ledger_holding_nan_is_refused(pytester, hostile, ledger):
     hostile.add("bad", sidecar=with_sidecar("bad", reference=REFERENCE, latency=LATENCY))
     result = run_thresholds(pytester, hostile, ledger).result
     assert_usage_error(result, "pytest-tinyai: gate ledger * is unreadable: *NaN is not a finite number*")
+
+
+def recorded_thresholds(ledger: Path) -> dict:
+    return json.loads(ledger.read_text())["registries"]["models/registry.json"]["thresholds"]

@@ -138,6 +138,13 @@ def saliency_sidecar(model_id: str, opset: int = OPSET) -> dict[str, Any]:
 _DEFAULT = object()
 
 
+def ledger_document(
+    gates: dict[str, Any] | None = None, thresholds: dict[str, Any] | None = None, registry: str = "registry.json"
+) -> dict[str, Any]:
+    """A ledger (schema 3) governing one registry, named by its path from the ledger's folder."""
+    return {"schema_version": 3, "registries": {registry: {"gates": gates or {}, "thresholds": thresholds or {}}}}
+
+
 class RegistryDir:
     """A registry folder being written: models, sidecars and, on `write()`, registry.json."""
 
