@@ -24,6 +24,11 @@ from pytest_tinyai.run_state import absolute, run_state_key
 from pytest_tinyai.timing import resolution_label
 
 REGISTRY_LEVEL = "registry.json"
+ORPHAN = (
+    "records a gate or thresholds for a model that its registry no longer holds (a renamed or removed model keeps "
+    "its gate; retire the record by hand, in review)"
+)
+MOVED = "a moved registry keeps its records; move them with it by hand, in review"
 SELECTION_SEPARATOR = "::"
 MAX_LABEL = 80  # characters of a model id in an item name
 Items = list[pytest.Item]
@@ -94,10 +99,15 @@ class RegistryFile(ConfiguredHooks, pytest.File):
                     )
         if records is not None:
             for orphan in sorted(records.model_ids() - {entry.id for entry in entries}):
-                yield LedgerOrphanItem.from_parent(self, name=f"gate[{printable(orphan, MAX_LABEL)}]", model_id=orphan)
+                yield LedgerRecordItem.from_parent(
+                    self, name=f"gate[{printable(orphan, MAX_LABEL)}]", subject=orphan, problem=ORPHAN
+                )
         if ledger is not None and self.path == run_state.registries[0]:
             for key in ledger.absent_registries():
-                yield AbsentRegistryItem.from_parent(self, name=f"ledger[{printable(key, MAX_LABEL)}]", key=key)
+                problem = f"governs {key}, which no longer exists ({MOVED})"
+                yield LedgerRecordItem.from_parent(
+                    self, name=f"ledger[{printable(key, MAX_LABEL)}]", subject=key, problem=problem
+                )
         latency = {
             entry.index: (declared[entry.index].get("latency") if not entry.problems else None) or {}
             for entry in entries
@@ -218,40 +228,20 @@ class CheckItem(TinyaiItem):
         self.user_properties[:] = [entry for entry in self.user_properties if entry[0] != key]
 
 
-class LedgerOrphanItem(TinyaiItem):
-    """Fails for a ledger record whose model its registry no longer holds: renaming or dropping a model can't shed
-    its gate or its thresholds."""
+class LedgerRecordItem(TinyaiItem):
+    """Fails for ledger records left with nothing to govern: a model its registry no longer holds, or a registry
+    no longer where the ledger names it. Renaming or dropping a model, or moving a registry, can't shed a gate."""
 
-    def __init__(self, *, model_id: str, **kwargs) -> None:
+    def __init__(self, *, subject: str, problem: str, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.model_id = model_id
-        _mark(self, "tinyai_gate", "gate", model_id)
+        self.subject = subject
+        self.problem = problem
+        _mark(self, "tinyai_gate", "gate", subject)
 
     def runtest(self) -> None:
         ledger = self.config.stash[run_state_key].ledger
-        message = (
-            f"ledger {ledger.path.name if ledger else ''}: records a gate or thresholds for a model that its registry "
-            "no longer holds (a renamed or removed model keeps its gate; retire the record by hand, in review)"
-        )
-        raise ConformanceFailure("gate", [Finding(self.model_id, "gate", message)])
-
-
-class AbsentRegistryItem(TinyaiItem):
-    """Fails for a registry the ledger governs that is no longer where the ledger names it: moving a registry
-    can't shed its records."""
-
-    def __init__(self, *, key: str, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.key = key
-        _mark(self, "tinyai_gate", "gate", None)
-
-    def runtest(self) -> None:
-        ledger = self.config.stash[run_state_key].ledger
-        message = (
-            f"ledger {ledger.path.name if ledger else ''}: governs {self.key}, which no longer exists (a moved "
-            "registry keeps its records; move them with it by hand, in review)"
-        )
-        raise ConformanceFailure("gate", [Finding(self.key, "gate", message)])
+        message = f"ledger {ledger.path.name if ledger else ''}: {self.problem}"
+        raise ConformanceFailure("gate", [Finding(self.subject, "gate", message)])
 
 
 class BudgetItem(TinyaiItem):
