@@ -26,6 +26,7 @@ from pytest_tinyai.strict_json import JsonProblem, load_json_file
 
 LEDGER_VERSION = 3
 UNBOUND_VERSIONS = (1, 2)  # keyed by model id alone, for whatever registry a run was given
+MAX_NAME_BYTES, MAX_PATH_BYTES = 255, 4096  # the usual NAME_MAX and PATH_MAX: longer names can't be looked up
 
 
 def gate_record(gate: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +144,7 @@ class Ledger:
                 key: Records(section["gates"], section.get("thresholds", {})) for key, section in registries.items()
             }
             for key, one in records.items():
+                _require_relative_path(key)
                 if not isinstance(one.gates, dict) or not isinstance(one.thresholds, dict):
                     raise ValueError(f"registry {key!r}: expected 'gates' and 'thresholds' objects")
                 _require_finite(one.gates, one.thresholds)
@@ -220,6 +222,15 @@ def threshold_problems(recorded: dict[str, float], declared: dict[str, float], *
             if key not in recorded
         )
     return problems
+
+
+def _require_relative_path(key: str) -> None:
+    """A registry's name in the ledger is a usable relative path: no NUL, no absolute path, no over-long part."""
+    parts = key.split("/")
+    if not key or "\x00" in key or key.startswith("/") or any(len(part.encode()) > MAX_NAME_BYTES for part in parts):
+        raise ValueError(f"registry {key[:80]!r}: not a path relative to the ledger's folder")
+    if len(key.encode()) > MAX_PATH_BYTES:
+        raise ValueError(f"registry {key[:80]!r}...: a path of {len(key.encode())} bytes")
 
 
 def _require_finite(gates: dict[str, Any], thresholds: dict[str, Any]) -> None:

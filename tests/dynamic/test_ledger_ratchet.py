@@ -197,8 +197,16 @@ def test_update_ledger_refuses_to_change_a_fold(pytester, workspace, fold_hash):
 
 @pytest.mark.parametrize(
     "text",
-    ["{not json", '{"schema_version": 4, "registries": {}}', '{"schema_version": 3}', '["gates"]'],
-    ids=["not-json", "future-version", "no-registries", "not-an-object"],
+    [
+        "{not json",
+        '{"schema_version": 4, "registries": {}}',
+        '{"schema_version": 3}',
+        '["gates"]',
+        '{"schema_version": 3, "registries": {"/abs/registry.json": {"gates": {}}}}',
+        '{"schema_version": 3, "registries": {"' + "x" * 5000 + '": {"gates": {}}}}',
+        '{"schema_version": 3, "registries": {"registry.json": {"gates": {"v1": [0.7]}}}}',
+    ],
+    ids=["not-json", "future-version", "no-registries", "not-an-object", "absolute-key", "huge-key", "record-a-list"],
 )
 def test_an_unreadable_ledger_stops_the_run_once_as_a_usage_error(pytester, workspace, fold_hash, text):
     workspace.add_gated("v1", "green", fold_hash=fold_hash, floor=0.7)
