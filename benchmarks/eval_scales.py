@@ -6,7 +6,8 @@
 Images and masks are resized to each size by :func:`pytest_tinyai.fold_eval.evaluate_fold` (the gate's reader and
 metric, bilinear, masks binarised after resizing) and run through onnxruntime on the CPU. A model is scored
 when it is not a smoke model and its sidecar's `tinyai` blocks declare the saliency role or a mean-IoU gate. With
-``--reference`` the reference ONNX is scored too and every cell shows the model's delta to it.
+``--reference`` the reference ONNX is scored too and every cell shows the model's delta to it and that delta's 95 %
+interval from a paired bootstrap over the fold's images (a delta whose interval holds 0 is not shown to be one).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
 
-from pytest_tinyai.fold_eval import evaluate_fold, session_runner
+from pytest_tinyai.fold_eval import FoldScore, evaluate_fold, session_runner
 from pytest_tinyai.ort_sandbox import session_options
 from pytest_tinyai.registry import load_registry
 from pytest_tinyai.sidecar import namespace
@@ -26,6 +28,7 @@ from pytest_tinyai.trust import confined
 
 DEFAULT_SIZES = (128, 160, 256, 384)
 DEFAULT_FOLD = "folds/saliency-eval-v1"
+BOOTSTRAP_ROUNDS = 5000
 
 
 def saliency_models(registry: Path) -> dict[str, Path]:
@@ -46,23 +49,37 @@ def saliency_models(registry: Path) -> dict[str, Path]:
     return models
 
 
-def scores(onnx_path: Path, fold: Path, sizes: tuple[int, ...], threads: int) -> dict[int, float]:
-    """Mean IoU@0.5 of one ONNX model on ``fold`` at each size x size."""
+def scores(onnx_path: Path, fold: Path, sizes: tuple[int, ...], threads: int) -> dict[int, FoldScore]:
+    """IoU@0.5 of one ONNX model on ``fold`` at each size x size (the mean and each image's)."""
     session = ort.InferenceSession(str(onnx_path), session_options("all", threads), providers=["CPUExecutionProvider"])
-    return {size: evaluate_fold(session_runner(session), fold, (size, size)).value for size in sizes}
+    return {size: evaluate_fold(session_runner(session), fold, (size, size)) for size in sizes}
 
 
-def table(rows: dict[str, dict[int, float]], sizes: tuple[int, ...], reference: dict[int, float] | None) -> str:
-    """The IoU table, one row per model; cells hold ``iou (delta to the reference)`` when there is one."""
+def paired_delta(model: FoldScore, reference: FoldScore, rounds: int = BOOTSTRAP_ROUNDS) -> tuple[float, float, float]:
+    """The mean per-image difference model - reference and its 95 % paired bootstrap interval (seeded)."""
+    if model.labels != reference.labels:
+        raise ValueError("the model and the reference were scored on different images")
+    differences = np.subtract(model.per_sample, reference.per_sample)
+    draws = np.random.default_rng(0).integers(0, differences.size, (rounds, differences.size))
+    low, high = np.percentile(differences[draws].mean(axis=1), [2.5, 97.5])
+    return float(differences.mean()), float(low), float(high)
+
+
+def table(rows: dict[str, dict[int, FoldScore]], sizes: tuple[int, ...], reference: dict[int, FoldScore] | None) -> str:
+    """The IoU table, one row per model; cells hold ``iou (delta [95 % interval])`` against a reference."""
+
+    def cell(name: str, size: int) -> str:
+        score = rows[name][size]
+        if reference is None or name == "reference":
+            return f"{score.value:.4f}"
+        delta, low, high = paired_delta(score, reference[size])
+        return f"{score.value:.4f} ({delta:+.4f} [{low:+.4f}, {high:+.4f}])"
+
     width = max(len(name) for name in [*rows, "model"]) + 2
-    cell = 18 if reference else 9
-    lines = ["model".ljust(width) + "".join(f"{size}x{size}".rjust(cell) for size in sizes)]
-    for name, row in rows.items():
-        cells = [
-            f"{row[s]:.4f} ({row[s] - reference[s]:+.4f})" if reference and name != "reference" else f"{row[s]:.4f}"
-            for s in sizes
-        ]
-        lines.append(name.ljust(width) + "".join(c.rjust(cell) for c in cells))
+    cells = {name: [cell(name, size) for size in sizes] for name in rows}
+    column = max(len(text) for row in cells.values() for text in row) + 2
+    lines = ["model".ljust(width) + "".join(f"{size}x{size}".rjust(column) for size in sizes)]
+    lines += [name.ljust(width) + "".join(text.rjust(column) for text in row) for name, row in cells.items()]
     return "\n".join(lines)
 
 

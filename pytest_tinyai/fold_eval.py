@@ -19,7 +19,7 @@ import numpy as np
 
 from pytest_tinyai.dataset import find_samples, load_image, load_mask
 from pytest_tinyai.kinds import ModelKind
-from pytest_tinyai.metrics import Metric, mean_iou
+from pytest_tinyai.metrics import Metric, image_iou
 from pytest_tinyai.tensor_contract import Contract, TensorSpec
 
 if TYPE_CHECKING:
@@ -87,16 +87,18 @@ def sample_label(sample: object, index: int) -> str:
 
 
 def evaluate_fold(run: Runner, fold_root: str | Path, size: tuple[int, int] | None = None) -> FoldScore:
-    """Run every image of the fold at ``fold_root`` through ``run`` and score it against its mask.
+    """Run every image of the fold at ``fold_root`` through ``run`` and score it against its mask (the mean IoU@0.5,
+    and each image's IoU in sample order).
 
     ``size`` is (width, height) to resize images and masks to; None keeps each image's own size.
     """
-    probs, masks = [], []
-    for sample in find_samples(fold_root):
+    samples = find_samples(fold_root)  # never empty: a fold without images is a DatasetLayoutError
+    per_sample = []
+    for sample in samples:
         prob = np.asarray(run(IMAGENET_IMAGE.image_feed(load_image(sample.image_path, size))), dtype=np.float32)
-        probs.append(prob.reshape(prob.shape[-2:]))
-        masks.append(load_mask(sample.mask_path, size))
-    return FoldScore(mean_iou(probs, masks), len(probs))
+        per_sample.append(image_iou(prob.reshape(prob.shape[-2:]), load_mask(sample.mask_path, size)))
+    labels = tuple(sample_label(sample, index) for index, sample in enumerate(samples))
+    return FoldScore(float(np.mean(per_sample)), len(per_sample), tuple(per_sample), labels)
 
 
 def session_runner(ort_session: onnxruntime.InferenceSession) -> Runner:

@@ -31,7 +31,7 @@ def test_shape_mismatch_is_an_error():
         image_iou(np.zeros((2, 2)), np.zeros((2, 3)))
 
 
-def test_fold_score_runs_each_normalised_image_and_averages_iou(tmp_path):
+def test_fold_score_runs_each_normalised_image_and_averages_iou_keeping_each_images(tmp_path):
     (tmp_path / "Image").mkdir()
     (tmp_path / "Mask").mkdir()
     left = np.zeros((8, 16), np.uint8)
@@ -49,4 +49,5 @@ def test_fold_score_runs_each_normalised_image_and_averages_iou(tmp_path):
 
     score = evaluate_fold(run, tmp_path)
     assert (score.n, score.value) == (2, pytest.approx(0.5))
+    assert (score.per_sample, score.labels) == ((0.5, 0.5), ("a", "b"))
     assert seen == [(np.float32, (1, 3, 8, 16))] * 2
