@@ -21,6 +21,7 @@ import onnxruntime as ort
 
 from pytest_tinyai.fold_eval import FoldScore, evaluate_fold, session_runner
 from pytest_tinyai.ort_sandbox import session_options
+from pytest_tinyai.paired import bootstrap_interval
 from pytest_tinyai.registry import load_registry
 from pytest_tinyai.sidecar import namespace
 from pytest_tinyai.strict_json import JsonProblem, load_json_file
@@ -56,13 +57,12 @@ def scores(onnx_path: Path, fold: Path, sizes: tuple[int, ...], threads: int) ->
 
 
 def paired_delta(model: FoldScore, reference: FoldScore, rounds: int = BOOTSTRAP_ROUNDS) -> tuple[float, float, float]:
-    """The mean per-image difference model - reference and its 95 % paired bootstrap interval (seeded)."""
+    """The mean per-image difference model - reference and its 95 % paired bootstrap interval."""
     if model.labels != reference.labels:
         raise ValueError("the model and the reference were scored on different images")
     differences = np.subtract(model.per_sample, reference.per_sample)
-    draws = np.random.default_rng(0).integers(0, differences.size, (rounds, differences.size))
-    low, high = np.percentile(differences[draws].mean(axis=1), [2.5, 97.5])
-    return float(differences.mean()), float(low), float(high)
+    low, high = bootstrap_interval(differences, np.mean, resamples=rounds)
+    return float(differences.mean()), low, high
 
 
 def table(rows: dict[str, dict[int, FoldScore]], sizes: tuple[int, ...], reference: dict[int, FoldScore] | None) -> str:

@@ -1,4 +1,5 @@
-"""Paired latency statistics: the ratio of two models' times from interleaved rounds, its interval, the decision.
+"""Paired statistics: the ratio of two models' times from interleaved rounds, its interval, the decision; and the
+percentile bootstrap that gives such intervals (``benchmarks/eval_scales.py`` uses it for per-image IoU deltas).
 
 Pure functions of given timings (no clock here), so the decision rule is specified by tests on synthetic samples.
 
@@ -55,11 +56,24 @@ def ratio_interval(
     if len(mine) != len(theirs) or not mine:
         raise ValueError(f"paired samples must be non-empty and of equal length, got {len(mine)} and {len(theirs)}")
     ratios = np.asarray(mine, dtype=np.float64) / np.asarray(theirs, dtype=np.float64)
+    low, high = bootstrap_interval(ratios, np.median, confidence=confidence, resamples=resamples)
+    return RatioEstimate(float(np.median(ratios)), low, high, len(ratios))
+
+
+def bootstrap_interval(
+    values: np.ndarray,
+    statistic: Callable[..., np.ndarray],
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+) -> tuple[float, float]:
+    """The percentile-bootstrap interval at `confidence` of `statistic` (a numpy reduction taking ``axis``) over
+    `values` resampled with replacement, seeded so the same values always give the same interval."""
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    medians = np.median(ratios[rng.integers(0, len(ratios), (resamples, len(ratios)))], axis=1)
+    estimates = statistic(values[rng.integers(0, len(values), (resamples, len(values)))], axis=1)
     tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(medians, [tail, 1.0 - tail])
-    return RatioEstimate(float(np.median(ratios)), float(low), float(high), len(ratios))
+    low, high = np.quantile(estimates, [tail, 1.0 - tail])
+    return float(low), float(high)
 
 
 def verdict(estimate: RatioEstimate, max_ratio: float) -> Verdict:
