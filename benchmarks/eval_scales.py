@@ -1,19 +1,24 @@
 """IoU@0.5 of a registry's saliency models on a held-out fold at several square sizes, with a reference's delta.
 
     python benchmarks/eval_scales.py model/tiny/registry.json [--fold DIR] [--sizes 128 160 256 384] \\
-        [--reference upstream.onnx] [--threads 2]
+        [--reference upstream.onnx] [--threads 2] [--errors]
 
 Images and masks are resized to each size by :func:`pytest_tinyai.fold_eval.evaluate_fold` (the gate's reader and
 metric, bilinear, masks binarised after resizing) and run through onnxruntime on the CPU. A model is scored
 when it is not a smoke model and its sidecar's `tinyai` blocks declare the saliency role or a mean-IoU gate. With
 ``--reference`` the reference ONNX is scored too and every cell shows the model's delta to it and that delta's 95 %
 interval from a paired bootstrap over the fold's images (a delta whose interval holds 0 is not shown to be one).
+With ``--errors`` a second table says where the pixels go wrong, pooled over the fold (:class:`ErrorShares`):
+hits, missed object, false positives near the object (a halo: the edge is off) and far from it (the model
+takes part of the background for an object).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +35,46 @@ from pytest_tinyai.trust import confined
 DEFAULT_SIZES = (128, 160, 256, 384)
 DEFAULT_FOLD = "folds/saliency-eval-v1"
 BOOTSTRAP_ROUNDS = 5000
+NEAR_FRACTION = 1 / 64  # a false positive within this share of the image's width of the object is "near" it
+
+
+def near(size: int) -> int:
+    """How close to the object (px) a false positive in a ``size``-wide image is "near" it."""
+    return max(2, round(size * NEAR_FRACTION))
+
+
+def dilated(mask: np.ndarray, radius: int) -> np.ndarray:
+    """``mask`` (H, W) bool grown by ``radius`` px in every direction (a square structuring element)."""
+    window = 2 * radius + 1
+    grown = np.pad(mask, radius)
+    for axis in (0, 1):
+        grown = np.lib.stride_tricks.sliding_window_view(grown, window, axis=axis).max(-1)
+    return grown
+
+
+@dataclass
+class ErrorShares:
+    """Pixel counts pooled over a fold: hits (predicted and true), missed (true only), and false positives within
+    ``radius`` px of the object (near) or farther (far)."""
+
+    hit: int = 0
+    missed: int = 0
+    near: int = 0
+    far: int = 0
+
+    def add(self, prob: np.ndarray, mask: np.ndarray, radius: int, threshold: float = 0.5) -> None:
+        predicted, true = prob >= threshold, mask >= 0.5
+        false = predicted & ~true
+        close = dilated(true, radius)
+        self.hit += int((predicted & true).sum())
+        self.missed += int((true & ~predicted).sum())
+        self.near += int((false & close).sum())
+        self.far += int((false & ~close).sum())
+
+    def shares(self) -> tuple[float, float, float, float]:
+        """Each count's share of their sum (the union of predicted and true foreground)."""
+        total = max(self.hit + self.missed + self.near + self.far, 1)
+        return self.hit / total, self.missed / total, self.near / total, self.far / total
 
 
 def saliency_models(registry: Path) -> dict[str, Path]:
@@ -50,10 +95,17 @@ def saliency_models(registry: Path) -> dict[str, Path]:
     return models
 
 
-def scores(onnx_path: Path, fold: Path, sizes: tuple[int, ...], threads: int) -> dict[int, FoldScore]:
-    """IoU@0.5 of one ONNX model on ``fold`` at each size x size (the mean and each image's)."""
+def scores(
+    onnx_path: Path, fold: Path, sizes: tuple[int, ...], threads: int, errors: dict[int, ErrorShares] | None = None
+) -> dict[int, FoldScore]:
+    """IoU@0.5 of one ONNX model on ``fold`` at each size x size (the mean and each image's); with ``errors``, each
+    size's :class:`ErrorShares` are filled in too (same pass)."""
     session = ort.InferenceSession(str(onnx_path), session_options("all", threads), providers=["CPUExecutionProvider"])
-    return {size: evaluate_fold(session_runner(session), fold, (size, size)) for size in sizes}
+    result = {}
+    for size in sizes:
+        observe = None if errors is None else partial(errors.setdefault(size, ErrorShares()).add, radius=near(size))
+        result[size] = evaluate_fold(session_runner(session), fold, (size, size), observe)
+    return result
 
 
 def paired_delta(model: FoldScore, reference: FoldScore, rounds: int = BOOTSTRAP_ROUNDS) -> tuple[float, float, float]:
@@ -83,6 +135,19 @@ def table(rows: dict[str, dict[int, FoldScore]], sizes: tuple[int, ...], referen
     return "\n".join(lines)
 
 
+def error_table(errors: dict[str, dict[int, ErrorShares]], sizes: tuple[int, ...]) -> str:
+    """One row per model; each cell holds hit / missed / near / far in percent of the pooled union."""
+    width = max(len(name) for name in [*errors, "model"]) + 2
+    cells = {
+        name: ["/".join(f"{100 * share:.0f}" for share in errors[name][size].shares()) for size in sizes]
+        for name in errors
+    }
+    column = max([len(f"{size}x{size}") for size in sizes] + [len(text) for row in cells.values() for text in row]) + 2
+    lines = ["model".ljust(width) + "".join(f"{size}x{size}".rjust(column) for size in sizes)]
+    lines += [name.ljust(width) + "".join(text.rjust(column) for text in row) for name, row in cells.items()]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("registry", type=Path)
@@ -90,15 +155,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
     parser.add_argument("--reference", type=Path, help="an ONNX model (same contract) to compare every model with")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    parser.add_argument("--errors", action="store_true", help="also print where the pixels go wrong")
     args = parser.parse_args(argv)
     fold = args.fold or args.registry.parent / DEFAULT_FOLD
     sizes = tuple(args.sizes)
-    rows = {name: scores(path, fold, sizes, args.threads) for name, path in saliency_models(args.registry).items()}
-    reference = scores(args.reference, fold, sizes, args.threads) if args.reference else None
-    if reference:
-        rows["reference"] = reference
+    models = saliency_models(args.registry)
+    if args.reference:
+        models["reference"] = args.reference
+    errors: dict[str, dict[int, ErrorShares]] = {name: {} for name in models}
+    rows = {
+        name: scores(path, fold, sizes, args.threads, errors[name] if args.errors else None)
+        for name, path in models.items()
+    }
+    reference = rows.get("reference")
     print(f"mean IoU@0.5 on {fold} ({'reference: ' + str(args.reference) if reference else 'no reference'})")
     print(table(rows, sizes, reference))
+    if args.errors:
+        radii = ", ".join(f"{near(size)} px at {size}" for size in sizes)
+        print(f"\nwhere the pixels go wrong, % of predicted or true foreground: hit/missed/near/far (near: {radii})")
+        print(error_table(errors, sizes))
     return 0
 
 

@@ -86,17 +86,26 @@ def sample_label(sample: object, index: int) -> str:
     return stem if isinstance(stem, str) else f"#{index}"
 
 
-def evaluate_fold(run: Runner, fold_root: str | Path, size: tuple[int, int] | None = None) -> FoldScore:
+def evaluate_fold(
+    run: Runner,
+    fold_root: str | Path,
+    size: tuple[int, int] | None = None,
+    observe: Callable[[np.ndarray, np.ndarray], None] | None = None,
+) -> FoldScore:
     """Run every image of the fold at ``fold_root`` through ``run`` and score it against its mask (the mean IoU@0.5,
     and each image's IoU in sample order).
 
-    ``size`` is (width, height) to resize images and masks to; None keeps each image's own size.
+    ``size`` is (width, height) to resize images and masks to; None keeps each image's own size. ``observe``, when
+    given, sees each image's (H, W) probability map and mask (diagnostics beyond the score).
     """
     samples = find_samples(fold_root)  # never empty: a fold without images is a DatasetLayoutError
     per_sample = []
     for sample in samples:
         prob = np.asarray(run(IMAGENET_IMAGE.image_feed(load_image(sample.image_path, size))), dtype=np.float32)
-        per_sample.append(image_iou(prob.reshape(prob.shape[-2:]), load_mask(sample.mask_path, size)))
+        prob, mask = prob.reshape(prob.shape[-2:]), load_mask(sample.mask_path, size)
+        if observe is not None:
+            observe(prob, mask)
+        per_sample.append(image_iou(prob, mask))
     labels = tuple(sample_label(sample, index) for index, sample in enumerate(samples))
     return FoldScore(float(np.mean(per_sample)), len(per_sample), tuple(per_sample), labels)
 

@@ -1,12 +1,14 @@
-"""The benchmark scripts' pure parts: which registry models eval_scales scores, and how its table reads."""
+"""The benchmark scripts' pure parts: which registry models eval_scales scores, how its tables read, and where it
+says the pixels go wrong."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from benchmarks.eval_scales import paired_delta, saliency_models, table
+from benchmarks.eval_scales import ErrorShares, dilated, error_table, paired_delta, saliency_models, table
 from pytest_tinyai.fold_eval import FoldScore
 
 REGISTRY = Path(__file__).resolve().parents[2] / "model/tiny/registry.json"
@@ -54,3 +56,28 @@ def test_the_delta_is_refused_when_model_and_reference_saw_different_images() ->
     other = FoldScore(0.5, 1, (0.5,), ("z",))
     with pytest.raises(ValueError, match="different images"):
         paired_delta(fold_score(0.5), other)
+
+
+def test_dilation_grows_a_pixel_into_a_square_clipped_at_the_border() -> None:
+    mask = np.zeros((6, 6), bool)
+    mask[0, 2] = True
+    grown = dilated(mask, 1)
+    assert grown.shape == (6, 6) and grown.sum() == 6 and grown[:2, 1:4].all()
+
+
+def test_false_positives_split_into_near_the_object_and_far_from_it() -> None:
+    mask = np.zeros((16, 16), np.float32)
+    mask[4:8, 4:8] = 1
+    prob = np.zeros((16, 16), np.float32)
+    prob[4:8, 5:9] = 0.9  # the object shifted right by 1 px: 12 hit, 4 missed, 4 near
+    prob[14:16, 14:16] = 0.6  # a blob in the corner: 4 far
+    errors = ErrorShares()
+    errors.add(prob, mask, radius=2)
+    assert (errors.hit, errors.missed, errors.near, errors.far) == (12, 4, 4, 4)
+    assert errors.shares() == (0.5, 1 / 6, 1 / 6, 1 / 6)
+
+
+def test_the_error_table_shows_hit_missed_near_far_in_percent() -> None:
+    errors = ErrorShares(hit=41, missed=23, near=3, far=33)
+    lines = error_table({"m": {256: errors}}, (256,)).splitlines()
+    assert lines[0].split() == ["model", "256x256"] and lines[1].split() == ["m", "41/23/3/33"]

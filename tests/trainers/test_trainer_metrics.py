@@ -31,14 +31,19 @@ def test_shape_mismatch_is_an_error():
         image_iou(np.zeros((2, 2)), np.zeros((2, 3)))
 
 
-def test_fold_score_runs_each_normalised_image_and_averages_iou_keeping_each_images(tmp_path):
-    (tmp_path / "Image").mkdir()
-    (tmp_path / "Mask").mkdir()
+def _half_masked_fold(root):
+    """Two grey 16x8 images, "a" and "b", whose masks cover the left half."""
+    (root / "Image").mkdir()
+    (root / "Mask").mkdir()
     left = np.zeros((8, 16), np.uint8)
     left[:, :8] = 255
     for stem in ("a", "b"):
-        Image.fromarray(np.full((8, 16, 3), 128, np.uint8)).save(tmp_path / "Image" / f"{stem}.png")
-        Image.fromarray(left).save(tmp_path / "Mask" / f"{stem}.png")
+        Image.fromarray(np.full((8, 16, 3), 128, np.uint8)).save(root / "Image" / f"{stem}.png")
+        Image.fromarray(left).save(root / "Mask" / f"{stem}.png")
+
+
+def test_fold_score_runs_each_normalised_image_and_averages_iou_keeping_each_images(tmp_path):
+    _half_masked_fold(tmp_path)
     seen = []
 
     def run(x):
@@ -51,3 +56,15 @@ def test_fold_score_runs_each_normalised_image_and_averages_iou_keeping_each_ima
     assert (score.n, score.value) == (2, pytest.approx(0.5))
     assert (score.per_sample, score.labels) == ((0.5, 0.5), ("a", "b"))
     assert seen == [(np.float32, (1, 3, 8, 16))] * 2
+
+
+def test_an_observer_sees_each_images_map_and_mask(tmp_path):
+    _half_masked_fold(tmp_path)
+    seen = []
+    evaluate_fold(
+        lambda x: np.full((1, 1, 8, 16), 0.25, np.float32), tmp_path, observe=lambda p, m: seen.append((p, m))
+    )
+    assert len(seen) == 2
+    assert all(
+        p.shape == m.shape == (8, 16) and (p == 0.25).all() and m[:, :8].all() and not m[:, 8:].any() for p, m in seen
+    )
