@@ -127,23 +127,23 @@ def table(rows: dict[str, dict[int, FoldScore]], sizes: tuple[int, ...], referen
         delta, low, high = paired_delta(score, reference[size])
         return f"{score.value:.4f} ({delta:+.4f} [{low:+.4f}, {high:+.4f}])"
 
-    width = max(len(name) for name in [*rows, "model"]) + 2
-    cells = {name: [cell(name, size) for size in sizes] for name in rows}
-    column = max(len(text) for row in cells.values() for text in row) + 2
-    lines = ["model".ljust(width) + "".join(f"{size}x{size}".rjust(column) for size in sizes)]
-    lines += [name.ljust(width) + "".join(text.rjust(column) for text in row) for name, row in cells.items()]
-    return "\n".join(lines)
+    return grid({name: [cell(name, size) for size in sizes] for name in rows}, sizes)
 
 
 def error_table(errors: dict[str, dict[int, ErrorShares]], sizes: tuple[int, ...]) -> str:
     """One row per model; each cell holds hit / missed / near / far in percent of the pooled union."""
-    width = max(len(name) for name in [*errors, "model"]) + 2
-    cells = {
-        name: ["/".join(f"{100 * share:.0f}" for share in errors[name][size].shares()) for size in sizes]
-        for name in errors
-    }
-    column = max([len(f"{size}x{size}") for size in sizes] + [len(text) for row in cells.values() for text in row]) + 2
-    lines = ["model".ljust(width) + "".join(f"{size}x{size}".rjust(column) for size in sizes)]
+    shares = {name: [errors[name][size].shares() for size in sizes] for name in errors}
+    return grid(
+        {name: ["/".join(f"{100 * v:.0f}" for v in cell) for cell in row] for name, row in shares.items()}, sizes
+    )
+
+
+def grid(cells: dict[str, list[str]], sizes: tuple[int, ...]) -> str:
+    """Rows of ``cells`` under a header of the sizes, the model names left and each column right-aligned."""
+    headers = [f"{size}x{size}" for size in sizes]
+    width = max(len(name) for name in [*cells, "model"]) + 2
+    column = max(len(text) for text in [*headers, *(text for row in cells.values() for text in row)]) + 2
+    lines = ["model".ljust(width) + "".join(header.rjust(column) for header in headers)]
     lines += [name.ljust(width) + "".join(text.rjust(column) for text in row) for name, row in cells.items()]
     return "\n".join(lines)
 
