@@ -25,6 +25,7 @@ import numpy as np
 import onnxruntime as ort
 
 from pytest_tinyai.fold_eval import FoldScore, evaluate_fold, session_runner
+from pytest_tinyai.metrics import foreground
 from pytest_tinyai.ort_sandbox import session_options
 from pytest_tinyai.paired import bootstrap_interval
 from pytest_tinyai.registry import load_registry
@@ -38,7 +39,7 @@ BOOTSTRAP_ROUNDS = 5000
 NEAR_FRACTION = 1 / 64  # a false positive within this share of the image's width of the object is "near" it
 
 
-def near(size: int) -> int:
+def near_radius(size: int) -> int:
     """How close to the object (px) a false positive in a ``size``-wide image is "near" it."""
     return max(2, round(size * NEAR_FRACTION))
 
@@ -62,8 +63,9 @@ class ErrorShares:
     near: int = 0
     far: int = 0
 
-    def add(self, prob: np.ndarray, mask: np.ndarray, radius: int, threshold: float = 0.5) -> None:
-        predicted, true = prob >= threshold, mask >= 0.5
+    def add(self, prob: np.ndarray, mask: np.ndarray, radius: int) -> None:
+        """Count one image's pixels, thresholded as the IoU is (:func:`pytest_tinyai.metrics.foreground`)."""
+        predicted, true = foreground(prob, mask)
         false = predicted & ~true
         close = dilated(true, radius)
         self.hit += int((predicted & true).sum())
@@ -103,7 +105,9 @@ def scores(
     session = ort.InferenceSession(str(onnx_path), session_options("all", threads), providers=["CPUExecutionProvider"])
     result = {}
     for size in sizes:
-        observe = None if errors is None else partial(errors.setdefault(size, ErrorShares()).add, radius=near(size))
+        observe = (
+            None if errors is None else partial(errors.setdefault(size, ErrorShares()).add, radius=near_radius(size))
+        )
         result[size] = evaluate_fold(session_runner(session), fold, (size, size), observe)
     return result
 
@@ -171,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mean IoU@0.5 on {fold} ({'reference: ' + str(args.reference) if reference else 'no reference'})")
     print(table(rows, sizes, reference))
     if args.errors:
-        radii = ", ".join(f"{near(size)} px at {size}" for size in sizes)
+        radii = ", ".join(f"{near_radius(size)} px at {size}" for size in sizes)
         print(f"\nwhere the pixels go wrong, % of predicted or true foreground: hit/missed/near/far (near: {radii})")
         print(error_table(errors, sizes))
     return 0

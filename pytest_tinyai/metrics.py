@@ -14,12 +14,17 @@ from typing import Any
 import numpy as np
 
 
-def image_iou(prob: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> float:
-    """IoU of ``prob > threshold`` against ``mask > 0.5``; an empty prediction on an empty mask scores 1.0."""
+def foreground(prob: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """The predicted (``prob > threshold``) and true (``mask > 0.5``) foreground of one image, as bool maps."""
     prob, mask = np.asarray(prob), np.asarray(mask)
     if prob.shape != mask.shape:
         raise ValueError(f"prediction shape {prob.shape} differs from mask shape {mask.shape}")
-    predicted, truth = prob > threshold, mask > 0.5
+    return prob > threshold, mask > 0.5
+
+
+def image_iou(prob: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> float:
+    """IoU of ``prob > threshold`` against ``mask > 0.5``; an empty prediction on an empty mask scores 1.0."""
+    predicted, truth = foreground(prob, mask, threshold)
     union = np.logical_or(predicted, truth).sum()
     if union == 0:
         return 1.0
