@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from trainers.corpus.composite import CANVAS, compose, crop_to_alpha
+from trainers.corpus.composite import CANVAS, compose, crop_to_alpha, opaque_photograph
 
 
 def _cutout(width: int = 60, height: int = 30) -> Image.Image:
@@ -27,6 +27,38 @@ def test_crop_to_alpha_keeps_the_visible_box() -> None:
     image = Image.new("RGBA", (20, 10), (0, 0, 0, 0))
     image.paste((9, 9, 9, 255), (5, 2, 8, 7))
     assert crop_to_alpha(image).size == (3, 5)
+
+
+def _panorama_strip() -> Image.Image:
+    """40x30 RGBA: a transparent sky over rows 0-9, a tree poking into it at row 8, opaque ground below."""
+    rgba = np.zeros((30, 40, 4), dtype=np.uint8)
+    rgba[10:, :, :3], rgba[10:, :, 3] = (60, 120, 40), 255
+    rgba[8:10, 5, :] = (20, 60, 20, 255)
+    return Image.fromarray(rgba, "RGBA")
+
+
+def test_a_panorama_under_a_transparent_sky_is_cut_to_its_opaque_ground() -> None:
+    ground = opaque_photograph(_panorama_strip())
+    assert (ground.mode, ground.size) == ("RGB", (40, 20))
+    assert np.array_equal(np.unique(np.asarray(ground).reshape(-1, 3), axis=0), [[60, 120, 40]])
+
+
+def test_of_several_opaque_bands_the_tallest_is_kept() -> None:
+    rgba = np.full((30, 10, 4), 255, dtype=np.uint8)
+    rgba[4, 3, 3] = 0  # rows 0-3 opaque, row 4 not, rows 5-29 opaque
+    assert opaque_photograph(Image.fromarray(rgba, "RGBA")).size == (10, 25)
+
+
+def test_a_photograph_without_transparency_is_kept_whole() -> None:
+    photo = _background()
+    assert np.array_equal(np.asarray(opaque_photograph(photo)), np.asarray(photo))
+
+
+def test_an_image_without_a_fully_opaque_row_is_refused() -> None:
+    rgba = np.full((10, 10, 4), 255, dtype=np.uint8)
+    rgba[:, 0, 3] = 0
+    with pytest.raises(ValueError, match="no row of the image is fully opaque"):
+        opaque_photograph(Image.fromarray(rgba, "RGBA"))
 
 
 def test_output_is_a_canvas_sized_image_and_mask() -> None:

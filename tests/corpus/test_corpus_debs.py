@@ -18,13 +18,14 @@ def _pinned(path: Path) -> Pin:
     return Pin(filename=path.name, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def test_pins_name_thirteen_packages_with_debian_versions() -> None:
+def test_pins_name_fifteen_packages_with_debian_versions() -> None:
     pins = {pin.package: pin for pin in load_pins()}
-    assert len(pins) == 13
+    assert len(pins) == 15
     assert pins["tuxpaint-data"].version == "1:0.9.28-sdl2-1"
     assert pins["tuxpaint-stamps-default"].spec == "tuxpaint-stamps-default=2022.06.04-1"
     assert pins["foobillardplus-data"].spec == "foobillardplus-data=3.43~svn170+dfsg-7"
     assert pins["qabcs-data"].spec == "qabcs-data=1.0.2-6"
+    assert pins["stellarium-data"].spec == "stellarium-data=0.22.2-1"
     assert all(len(pin.sha256) == 64 for pin in pins.values())
 
 

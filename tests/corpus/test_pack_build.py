@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from corpus_fixtures import photo_stamp
 from PIL import Image
@@ -85,6 +86,14 @@ def test_cut_outs_are_cropped_to_alpha_and_capped_at_the_long_side(tmp_path: Pat
     left, top, right, bottom = Image.open(objects[0].file).getchannel("A").getbbox()
     assert scaled_object(objects[0].file).size == (right - left, bottom - top)
     assert min(scaled_background(backgrounds[0].file, short_side=32).size) == 32
+
+
+def test_a_background_with_a_transparent_sky_is_stored_as_its_opaque_ground(tmp_path: Path) -> None:
+    rgba = np.zeros((60, 200, 4), dtype=np.uint8)
+    rgba[25:, :] = (90, 140, 60, 255)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "strip.png")
+    ground = scaled_background(tmp_path / "strip.png", short_side=768)
+    assert (ground.mode, ground.size) == ("RGB", (200, 35))
 
 
 def test_hash_prints_a_packs_content_hash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

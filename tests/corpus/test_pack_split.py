@@ -16,7 +16,10 @@ STAMPS = [f"usr/share/tuxpaint/stamps/x/{name}.png" for name in ("frog", "frog-1
 
 def _curated_backgrounds() -> list[Source]:
     rows = listing_rows(BACKGROUNDS_FILE)
-    return [Source(r["package"], r["path_in_package"], r["license"], r["author"], r["fold"], Path()) for r in rows]
+    return [
+        Source(r["package"], r["path_in_package"], r["license"], r["author"], r["fold"], Path(), r["place"])
+        for r in rows
+    ]
 
 
 def _stamps(paths: list[str]) -> list[Source]:
@@ -47,6 +50,29 @@ def test_val_and_train_share_no_background_and_every_package_gives_val_one() -> 
     assert {b.package for b in backgrounds if b.path in val} == {
         p for p in packages_with_two if sum(b.package == p and b.fold == "train" for b in backgrounds) >= 2
     }
+
+
+def test_backgrounds_that_show_one_place_land_in_one_split() -> None:
+    tiles = [
+        Source("stellarium-data", f"l/{p}/{p}{i}.png", "GPL-2+", "a", "train", Path(), p)
+        for p in "abcdefgh"
+        for i in (1, 2, 3)
+    ]
+    by_place: dict[str, set[str]] = {}
+    for source, split in zip(tiles, split_backgrounds(tiles), strict=True):
+        by_place.setdefault(source.place, set()).add(split)
+    assert all(len(splits) == 1 for splits in by_place.values())
+    assert sum(splits == {"val"} for splits in by_place.values()) == round(VAL_FRACTION * 8)
+
+
+def test_the_curated_tiles_and_views_of_one_place_share_their_split() -> None:
+    backgrounds = _curated_backgrounds()
+    by_place: dict[str, set[str]] = {}
+    for source, split in zip(backgrounds, split_backgrounds(backgrounds), strict=True):
+        if source.place:
+            by_place.setdefault(source.place, set()).add(split)
+    assert set(by_place) == {"garching", "grossmugl", "hurricane", "leuven", "aero"}
+    assert all(len(splits) == 1 for splits in by_place.values())
 
 
 def test_variants_of_a_subject_land_in_one_split() -> None:

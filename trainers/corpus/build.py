@@ -24,7 +24,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from pytest_tinyai.dataset import content_hash
-from trainers.corpus.composite import CANVAS, compose, crop_to_alpha
+from trainers.corpus.composite import CANVAS, compose, crop_to_alpha, opaque_photograph
 from trainers.corpus.notice import notice_text
 from trainers.corpus.sources import Source
 
@@ -57,7 +57,7 @@ class _Renderer:
     def background(self, index: int) -> Image.Image:
         if index not in self.backgrounds:
             with Image.open(self.plan.backgrounds[index].file) as image:
-                self.backgrounds[index] = image.convert("RGB")
+                self.backgrounds[index] = opaque_photograph(image)
         return self.backgrounds[index]
 
     def render(self, index: int) -> tuple[bytes, bytes, dict[str, Any]]:

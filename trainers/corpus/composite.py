@@ -1,6 +1,7 @@
 """Paste cut-outs onto a background crop: one 256x256 RGB image and its exact mask, from a seeded generator.
 
-Background: a random square crop (30-100 % of the short side) resized to the canvas, randomly flipped.
+Background: a random square crop (30-100 % of the short side) resized to the canvas, randomly flipped (a
+photograph with transparency is first cut to its opaque part, ``opaque_photograph``).
 Each object: cropped to its alpha box (done once, by ``crop_to_alpha``), randomly flipped, resized so its long
 side is 35-85 % of the canvas, placed fully inside the frame and alpha-composited over what is there.
 Mask: the accumulated alpha >= 128 (for one object exactly its alpha >= 128), stored as {0, 255}.
@@ -27,6 +28,23 @@ def crop_to_alpha(image: Image.Image) -> Image.Image:
     rgba = image.convert("RGBA")
     box = rgba.getchannel("A").getbbox()
     return rgba.crop(box) if box else rgba
+
+
+def opaque_photograph(image: Image.Image) -> Image.Image:
+    """The RGB photograph; one with transparency cropped to its tallest band of fully opaque rows.
+
+    Panorama strips (the ground under a transparent sky) become the ground alone: no invented sky, and no
+    colour of the transparent pixels leaks in. An image without a fully opaque row is no photograph to use.
+    """
+    if "A" not in image.getbands() and "transparency" not in image.info:
+        return image.convert("RGB")
+    opaque = (np.asarray(image.convert("RGBA").getchannel("A")) == 255).all(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], opaque.astype(np.int8), [0]))))
+    if edges.size == 0:
+        raise ValueError("no row of the image is fully opaque")
+    starts, stops = edges[::2], edges[1::2]
+    tallest = int(np.argmax(stops - starts))
+    return image.crop((0, int(starts[tallest]), image.width, int(stops[tallest]))).convert("RGB")
 
 
 def _jittered(rgb: Image.Image, rng: np.random.Generator, jitter: float) -> tuple[Image.Image, list[float]]:

@@ -4,11 +4,11 @@ Objects: a stamp's ``eval`` membership is the corpus rule (:func:`trainers.corpu
 objects of other packages are all ``train``). Of each package's remaining subjects
 (:func:`trainers.corpus.split.subject_key`, so variants stay together) the VAL_FRACTION ranked first by a salted
 sha256 go to ``val``. Backgrounds: ``eval`` rows of data/backgrounds.tsv stay eval; of each package's ``train``
-rows the VAL_FRACTION ranked first go to ``val`` (at least one per package with two or more), so validation sees
-wallpapers and templates alike. Drawing the val share per package means adding a package leaves the split of
-every package drawn before it as it was (the stamps, holding the eval objects, are drawn first); a subject an
-earlier package drew keeps its split in a later one, so val shares no subject and no background with train
-across packages, as the eval fold shares none with either.
+places (a row's ``place``, else its path) the VAL_FRACTION ranked first go to ``val`` (at least one per package
+with two or more), so validation sees wallpapers, templates and landscapes alike. Drawing the val share per
+package means adding a package leaves the split of every package drawn before it as it was (the stamps, holding
+the eval objects, are drawn first); a subject an earlier package drew keeps its split in a later one, so val
+shares no subject and no background with train across packages, as the eval fold shares none with either.
 """
 
 from __future__ import annotations
@@ -58,5 +58,6 @@ def split_objects(objects: list[Source], fraction: float = VAL_FRACTION) -> list
 
 
 def split_backgrounds(backgrounds: list[Source], fraction: float = VAL_FRACTION) -> list[str]:
-    """The split of each background, in order; the val share is drawn per package."""
-    return _split_per_package(backgrounds, lambda source: source.path, fraction)
+    """The split of each background, in order; the val share is drawn per package, by place (files that show one
+    place stay together)."""
+    return _split_per_package(backgrounds, lambda source: source.place or source.path, fraction)

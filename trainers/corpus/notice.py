@@ -21,6 +21,9 @@ LICENCES = (
 LICENCE_IDS = ("GPL-2+", "CC-BY-4.0", "CC-BY-SA-3.0", "CC-BY-SA-4.0", "CC0-1.0")  # the ones LICENCES explains
 # Licences of later sources, explained only where a fold or pack uses them (older NOTICEs stay as they were).
 MORE_LICENCES = {
+    "Apache-2.0 AND BSD-3-Clause": (
+        "Apache-2.0 AND BSD-3-Clause works: both the Apache License 2.0 and the 3-clause BSD licence apply."
+    ),
     "CC-BY-3.0": "CC-BY-3.0 works: Creative Commons Attribution 3.0 (same address).",
     "GPL-2": "GPL-2 works: GNU General Public License, version 2 only.",
     "GPL-3+": "GPL-3+ works: GNU General Public License, version 3 or later.",
@@ -33,6 +36,14 @@ PACKAGE_NOTES = {
         "  qabcs-data: its copyright file puts every file not named otherwise under GPL-3+ (2019-2020 DanSoft),\n"
         "  but does not say where the pictures come from, and several look copied from the web; pictures of\n"
         "  brands, products and characters were left out, only photographs of animals, food and things kept."
+    ),
+    "opencv-doc": (
+        "  opencv-doc: its copyright file has no stanza for the example photographs, so they carry the package's\n"
+        "  licence (Files: *); it names no photographer."
+    ),
+    "stellarium-data": (
+        "  stellarium-data: its copyright file puts every file under GPL-2+ (Files: *); the authors are those each\n"
+        "  landscape's landscape.ini names. The panoramas' transparent sky is cut off: only the opaque ground is used."
     ),
 }
 

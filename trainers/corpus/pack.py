@@ -24,7 +24,7 @@ import PIL
 from PIL import Image
 
 from trainers.corpus.build import replace_folder
-from trainers.corpus.composite import crop_to_alpha
+from trainers.corpus.composite import crop_to_alpha, opaque_photograph
 from trainers.corpus.holdout import SPLITS, VAL_FRACTION, split_backgrounds, split_objects
 from trainers.corpus.notice import pack_notice
 from trainers.corpus.pack_format import FORMAT, MANIFEST, STORED_SPLITS, pack_content_hash
@@ -62,9 +62,10 @@ def scaled_object(file: Path, long_side: int = OBJECT_LONG_SIDE) -> Image.Image:
 
 
 def scaled_background(file: Path, short_side: int = BACKGROUND_SHORT_SIDE) -> Image.Image:
-    """The RGB photograph downscaled so its short side is at most ``short_side``."""
+    """The RGB photograph (its opaque part, :func:`opaque_photograph`) downscaled so its short side is at most
+    ``short_side``."""
     with Image.open(file) as image:
-        rgb = image.convert("RGB")
+        rgb = opaque_photograph(image)
     scale = short_side / min(rgb.size)
     if scale >= 1:
         return rgb

@@ -11,7 +11,11 @@ FOLDS = ("train", "eval")
 
 @dataclass(frozen=True)
 class Source:
-    """A file inside an unpacked package, with its licence, author and the fold it belongs to."""
+    """A file inside an unpacked package, with its licence, author and the fold it belongs to.
+
+    ``place`` names what a background photograph shows when several listed files show it (the tiles of one
+    panorama, two views of one street), so that they land in one split; empty, each file is its own place.
+    """
 
     package: str
     path: str
@@ -19,6 +23,7 @@ class Source:
     author: str
     fold: str
     file: Path
+    place: str = ""
 
     def reference(self) -> dict[str, str]:
         """The provenance recorded in meta.json (no local paths, so folds stay byte-identical)."""
@@ -26,7 +31,7 @@ class Source:
 
 
 def listing_rows(path: Path) -> list[dict[str, str]]:
-    """The rows of a curated list (TSV: package, path_in_package, license, author and, optionally, fold)."""
+    """The rows of a curated list (TSV: package, path_in_package, license, author and, optionally, fold and place)."""
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
 
@@ -50,6 +55,7 @@ def load_listing(path: Path, trees: dict[str, Path]) -> list[Source]:
                 author=row["author"],
                 fold=fold,
                 file=file,
+                place=row.get("place") or "",
             )
         )
     return sources
