@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +81,40 @@ def make_deb(path: Path, files: dict[str, bytes], links: dict[str, str] | None =
     members = [("debian-binary", b"2.0\n"), ("control.tar.xz", control.getvalue()), ("data.tar.xz", data.getvalue())]
     path.write_bytes(b"!<arch>\n" + b"".join(_ar_member(name, blob) for name, blob in members))
     return path
+
+
+def make_rcc(files: dict[str, bytes], compressed: frozenset[str] = frozenset()) -> bytes:
+    """A Qt binary resource (format version 3) holding ``files`` (``dir/name`` paths); those in ``compressed``
+    are stored zlib-compressed as rcc does (a 4-byte size, then the zlib stream)."""
+    root: dict = {}
+    for path in files:
+        *folders, leaf = path.split("/")
+        node = root
+        for folder in folders:
+            node = node.setdefault(folder, {})
+        node[leaf] = path
+    names, data = bytearray(), bytearray()
+
+    def name_offset(name: str) -> int:
+        names.extend(struct.pack(">HI", len(name), 0) + name.encode("utf-16-be"))
+        return len(names) - 6 - 2 * len(name)
+
+    table: list[bytes] = [b""]
+    queue = [(0, 0, root)]  # breadth first, so that a directory's children take consecutive node indices
+    while queue:
+        index, name, children = queue.pop(0)
+        table[index] = struct.pack(">IHIIQ", name, 0x02, len(children), len(table), 0)
+        for child_name, child in sorted(children.items()):
+            offset = name_offset(child_name)
+            if isinstance(child, dict):
+                queue.append((len(table), offset, child))
+                table.append(b"")
+                continue
+            content, flags = files[child], 0
+            if child in compressed:
+                content, flags = struct.pack(">I", len(content)) + zlib.compress(content), 0x01
+            table.append(struct.pack(">IHHHIQ", offset, flags, 0, 0, len(data), 0))
+            data.extend(struct.pack(">I", len(content)) + content)
+    header = 24
+    offsets = struct.pack(">5I", 3, header + len(data) + len(names), header, header + len(data), 0)
+    return b"qres" + offsets + bytes(data) + bytes(names) + b"".join(table)

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from corpus_fixtures import make_deb
+from corpus_fixtures import make_deb, make_rcc
 
 from trainers.corpus import fetch
 from trainers.corpus.extract import COMPLETE_MARKER, ExtractError, extract_deb, unpacked_tree
@@ -18,9 +18,9 @@ def _pinned(path: Path) -> Pin:
     return Pin(filename=path.name, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def test_pins_name_fifteen_packages_with_debian_versions() -> None:
+def test_pins_name_sixteen_packages_with_debian_versions() -> None:
     pins = {pin.package: pin for pin in load_pins()}
-    assert len(pins) == 15
+    assert len(pins) == 16
     assert pins["tuxpaint-data"].version == "1:0.9.28-sdl2-1"
     assert pins["tuxpaint-stamps-default"].spec == "tuxpaint-stamps-default=2022.06.04-1"
     assert pins["foobillardplus-data"].spec == "foobillardplus-data=3.43~svn170+dfsg-7"
@@ -81,3 +81,25 @@ def test_unpacked_tree_keeps_images_and_copyright_and_is_reused(tmp_path: Path) 
     assert not (root / "usr/bin/tool").exists()
     deb.unlink()
     assert unpacked_tree(deb, "ab" * 32, tmp_path / "cache") == root
+
+
+def test_images_inside_a_qt_resource_are_written_beside_it_under_a_bang_folder(tmp_path: Path) -> None:
+    resource = make_rcc({"game/pics/sea.webp": b"webp", "game/main.qml": b"qml"})
+    deb = make_deb(tmp_path / "pkg_1_all.deb", {"./usr/share/pkg/rcc/game.rcc": resource})
+    root = unpacked_tree(deb, "ab" * 32, tmp_path / "cache")
+    assert (root / "usr/share/pkg/rcc/game.rcc!/game/pics/sea.webp").read_bytes() == b"webp"
+    assert not (root / "usr/share/pkg/rcc/game.rcc!/game/main.qml").exists()
+
+
+def test_an_unreadable_qt_resource_names_itself(tmp_path: Path) -> None:
+    deb = make_deb(tmp_path / "pkg_1_all.deb", {"./usr/share/pkg/broken.rcc": b"qres" + b"\0" * 3})
+    with pytest.raises(ExtractError, match=r"usr/share/pkg/broken\.rcc: not a Qt binary resource"):
+        unpacked_tree(deb, "ab" * 32, tmp_path / "cache")
+
+
+def test_a_cache_unpacked_by_an_older_rule_is_unpacked_again(tmp_path: Path) -> None:
+    deb = make_deb(tmp_path / "pkg_1_all.deb", {"./usr/share/p/a.webp": b"webp"})
+    stale = tmp_path / "cache" / f"pkg-{'ab' * 8}"
+    stale.mkdir(parents=True)
+    (stale / COMPLETE_MARKER).write_text("ab" * 32 + "\n")  # the marker before webp and Qt resources were read
+    assert (unpacked_tree(deb, "ab" * 32, tmp_path / "cache") / "usr/share/p/a.webp").read_bytes() == b"webp"

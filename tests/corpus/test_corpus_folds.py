@@ -38,10 +38,10 @@ def trees(tmp_path: Path) -> dict[str, Path]:
     return trees
 
 
-def test_curated_backgrounds_give_eval_12_and_train_73_without_share_alike_in_eval(trees: dict[str, Path]) -> None:
+def test_curated_backgrounds_give_eval_12_and_train_88_without_share_alike_in_eval(trees: dict[str, Path]) -> None:
     backgrounds = load_backgrounds(trees)
     assert sum(b.fold == "eval" for b in backgrounds) == 12
-    assert sum(b.fold == "train" for b in backgrounds) == 73
+    assert sum(b.fold == "train" for b in backgrounds) == 88
     assert not [b.path for b in backgrounds if b.fold == "eval" and "-SA" in b.license]
 
 

@@ -44,7 +44,7 @@ def test_the_rule_selects_200_stamps_and_the_list_85_qabcs_photographs_251_for_t
     plans: dict,
 ) -> None:
     assert (len(plans["train"].objects), len(plans["eval"].objects)) == (166 + 85, 34)
-    assert (len(plans["train"].backgrounds), len(plans["eval"].backgrounds)) == (73, 12)
+    assert (len(plans["train"].backgrounds), len(plans["eval"].backgrounds)) == (88, 12)
 
 
 @pytest.mark.slow
@@ -86,7 +86,7 @@ def test_the_real_pack_is_small_reproducible_and_its_eval_split_is_the_committed
     )
     assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*") if p.is_file()) <= PACK_BUDGET_BYTES
     counts = {split: (c["objects"], c["backgrounds"]) for split, c in manifest["counts"].items()}
-    assert counts == {"train": (141 + 71, 49 + 12), "val": (25 + 14, 9 + 3), "eval": (34, 12)}
+    assert counts == {"train": (141 + 71, 49 + 12 + 13), "val": (25 + 14, 9 + 3 + 2), "eval": (34, 12)}
     committed = json.loads((EVAL_FOLD / "meta.json").read_text())
     for kind in ("objects", "backgrounds"):
         assert sorted(manifest["eval"][kind], key=str) == sorted(committed[kind], key=str)

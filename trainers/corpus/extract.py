@@ -1,4 +1,8 @@
-"""Unpack chosen files of a .deb (an ar archive holding data.tar.*) with the standard library only."""
+"""Unpack chosen files of a .deb (an ar archive holding data.tar.*) with the standard library only.
+
+Pictures some packages keep inside a Qt binary resource are written out beside it, under ``<resource>!/``, so a
+curated list names them as ``usr/share/.../x.rcc!/inner/path.webp``.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,16 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from trainers.corpus.rcc import RccError, rcc_files
+
 AR_MAGIC = b"!<arch>\n"
 AR_HEADER_SIZE = 60
 COMPLETE_MARKER = ".complete"
-CORPUS_SUFFIXES = (".png", ".jpg", ".jpeg")
+CORPUS_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+CONTAINER_SUFFIX = ".rcc"
+CONTAINER_MARK = "!"
+# Bumped when what an unpacked tree holds changes, so a cache made by an older rule is redone.
+TREE_RULE = "images, copyright notes, Qt resources' images under <resource>!/"
 
 
 class ExtractError(RuntimeError):
@@ -72,23 +82,45 @@ def extract_deb(deb: Path, dest: Path, wanted: Callable[[str], bool]) -> int:
 
 
 def is_corpus_file(path: str) -> bool:
-    """Files the corpus may use: images, and the packages' copyright notes under usr/share/doc."""
-    return path.lower().endswith(CORPUS_SUFFIXES) or path.startswith("usr/share/doc/")
+    """Files the corpus may use: images, Qt resources (which hold images), and the copyright notes under
+    usr/share/doc."""
+    return path.lower().endswith((*CORPUS_SUFFIXES, CONTAINER_SUFFIX)) or path.startswith("usr/share/doc/")
+
+
+def expand_containers(root: Path) -> int:
+    """Write the images inside every Qt resource under ``root`` to ``<resource>!/<inner path>``; return how many."""
+    written = 0
+    for resource in sorted(root.rglob(f"*{CONTAINER_SUFFIX}")):
+        folder = resource.with_name(resource.name + CONTAINER_MARK)
+        try:
+            files = [(inner, content) for inner, content in rcc_files(resource.read_bytes())]
+        except RccError as error:
+            raise ExtractError(f"{resource.relative_to(root)}: {error}") from error
+        for inner, content in files:
+            if inner.lower().endswith(CORPUS_SUFFIXES):
+                target = folder.joinpath(*PurePosixPath(inner).parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+                written += 1
+    return written
 
 
 def unpacked_tree(deb: Path, digest: str, cache: Path) -> Path:
     """Extract the corpus files of ``deb`` once into ``cache/<package>-<sha256 prefix>/`` and return that root.
 
-    A finished extraction is marked complete and reused; an interrupted one is redone.
+    A finished extraction is marked complete, with the digest and TREE_RULE, and reused; an interrupted one, or
+    one made by another rule, is redone.
     """
     root = cache / f"{deb.name.split('_')[0]}-{digest[:16]}"
-    if (root / COMPLETE_MARKER).is_file():
+    marker = f"{digest}\n{TREE_RULE}\n"
+    if (root / COMPLETE_MARKER).is_file() and (root / COMPLETE_MARKER).read_text() == marker:
         return root
     partial = root.with_name(root.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     extract_deb(deb, partial, is_corpus_file)
-    (partial / COMPLETE_MARKER).write_text(digest + "\n")
+    expand_containers(partial)
+    (partial / COMPLETE_MARKER).write_text(marker)
     shutil.rmtree(root, ignore_errors=True)
     partial.rename(root)
     return root

@@ -26,6 +26,7 @@ MORE_LICENCES = {
     ),
     "CC-BY-3.0": "CC-BY-3.0 works: Creative Commons Attribution 3.0 (same address).",
     "GPL-2": "GPL-2 works: GNU General Public License, version 2 only.",
+    "GPL-3": "GPL-3 works: GNU General Public License, version 3 only.",
     "GPL-3+": "GPL-3+ works: GNU General Public License, version 3 or later.",
     "public-domain": "public-domain works: no copyright restrictions (the package's copyright file says why).",
 }
@@ -36,6 +37,12 @@ PACKAGE_NOTES = {
         "  qabcs-data: its copyright file puts every file not named otherwise under GPL-3+ (2019-2020 DanSoft),\n"
         "  but does not say where the pictures come from, and several look copied from the web; pictures of\n"
         "  brands, products and characters were left out, only photographs of animals, food and things kept."
+    ),
+    "gcompris-qt-data": (
+        "  gcompris-qt-data: its copyright file puts the monument photographs under GPL-3+ (Files: *) and the sea\n"
+        "  photographs under GPL-3; GCompris itself credits the monuments as photos taken from Wikipedia and names\n"
+        "  photographer and licence (CC BY-SA 4.0) for three it shows (none used here), so each one's own licence\n"
+        "  is likely a Commons one: that licence is the package's word, and they are used for training only."
     ),
     "opencv-doc": (
         "  opencv-doc: its copyright file has no stanza for the example photographs, so they carry the package's\n"
