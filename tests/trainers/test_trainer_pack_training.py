@@ -8,7 +8,8 @@ import json
 import torch
 
 from trainers.saliency_student.cli import main, resolved_profile
-from trainers.saliency_student.loop import train
+from trainers.saliency_student.loop import _Context, averaged, train
+from trainers.saliency_student.model import VARIANTS
 from trainers.saliency_student.recipe import PROFILES
 from trainers.saliency_student.sources import FolderData, PackData, open_data
 
@@ -64,3 +65,48 @@ def test_auto_is_full_on_cuda_and_cpu_elsewhere() -> None:
     assert resolved_profile("auto", "cuda:0") == "full"
     assert resolved_profile("smoke", "cuda") == "smoke"
     assert resolved_profile("auto", None) == ("full" if torch.cuda.is_available() else "cpu")
+
+
+def test_the_mean_of_one_epochs_weights_keeps_them_and_re_estimates_batchnorm(tiny_pack) -> None:
+    data = open_data(tiny_pack, SMOKE, torch.device("cpu"))
+    trained = train(
+        "v2", dataclasses.replace(SMOKE, epochs=1), tiny_pack, tiny_pack.parent / "mean-run", progress=False
+    )
+    state = trained.net.state_dict()
+    mean = averaged("v2", [state, state], data.train_batches(0), _context()).state_dict()
+    weights = [key for key in state if "running" not in key and "num_batches" not in key]
+    assert all(torch.allclose(mean[key], state[key]) for key in weights)
+    running = [key for key in state if key.endswith("running_mean")]
+    assert running and not all(torch.allclose(mean[key], state[key]) for key in running)
+
+
+def test_the_mean_of_two_states_is_their_average() -> None:
+    first, second = (VARIANTS["v1"]().state_dict() for _ in range(2))
+    weight = next(key for key in first if key.endswith("weight"))
+    second[weight] = first[weight] + 2
+    mean = averaged("v1", [first, second], [], _context()).state_dict()
+    assert torch.allclose(mean[weight], first[weight] + 1)
+
+
+def test_averaging_validates_each_mean_and_publishes_the_best_candidate(tiny_pack, tmp_path) -> None:
+    recipe = dataclasses.replace(SMOKE, epochs=3, average_last=(2, 3, 5))
+    result = train("v1", recipe, tiny_pack, tmp_path / "run", progress=False)
+    means = result.history[-1]["averaged_val_iou"]
+    assert set(means) == {"2-3", "1-3"}  # a mean of 5 epochs needs 5
+    best = max([epoch["val_iou"] for epoch in result.history] + list(means.values()))
+    assert result.best_val_iou == best
+    if result.averaged_epochs is not None:
+        assert means[f"{result.averaged_epochs[0]}-{result.averaged_epochs[1]}"] == best
+
+
+def test_the_epochs_to_average_ride_in_the_checkpoint(tiny_pack, tmp_path) -> None:
+    recipe = dataclasses.replace(SMOKE, epochs=2, average_last=(2,))
+    whole = train("v1", recipe, tiny_pack, tmp_path / "run", progress=False)
+    resumed = train("v1", recipe, tiny_pack, tmp_path / "run", resume=True, progress=False)  # no epoch left to run
+    assert resumed.history[-1]["averaged_val_iou"] == whole.history[-1]["averaged_val_iou"]
+    assert resumed.averaged_epochs == whole.averaged_epochs
+    assert all(torch.equal(resumed.net.state_dict()[k], v) for k, v in whole.net.state_dict().items())
+
+
+def _context() -> _Context:
+    return _Context()

@@ -79,11 +79,20 @@ def training_record(result: TrainResult, recipe: Recipe, profile: str, data: Pat
         },
         "best_val_iou": result.best_val_iou,
         "best_epoch": result.best_epoch,
+        "averaged_epochs": list(result.averaged_epochs) if result.averaged_epochs else None,
         "wall_clock_s": round(result.wall_clock_s, 1),
         "device": result.device,
         "world_size": result.world_size,
         "epochs_run": result.epochs_run,
     }
+
+
+def chosen(record: dict[str, Any]) -> str:
+    """Which weights were published: an epoch's, or the mean of a run of epochs'."""
+    if record.get("averaged_epochs"):
+        first, last = record["averaged_epochs"]
+        return f"mean of epochs {first}-{last}"
+    return f"epoch {record['best_epoch']}"
 
 
 def resolved_profile(profile: str, device: str | None) -> str:
@@ -142,7 +151,7 @@ def _train(args: argparse.Namespace) -> None:
     published = publish(artefact, args.model_dir or registry.parent, registry, eval_fold=args.eval_fold)
     record = published.sidecar["training"]
     print(
-        f"{stem}: best val IoU {record['best_val_iou']:.4f} (epoch {record['best_epoch']}), "
+        f"{stem}: best val IoU {record['best_val_iou']:.4f} ({chosen(record)}), "
         f"eval IoU {record.get('eval_fold', {}).get('iou', float('nan')):.4f}, "
         f"parity {record['pt_onnx_max_abs_diff']:.2e}, wrote {published.onnx_path}"
     )

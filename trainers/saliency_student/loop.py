@@ -1,5 +1,8 @@
 """Train a saliency student: train/validate per epoch, keep the best by validation IoU, checkpoint, resume.
 
+The recipe's ``average_last`` adds the means of the last epochs' weights to the candidates (the last
+``max(average_last)`` epochs' weights ride in the checkpoint, so a resumed run averages the same ones).
+
 One process per device. Batches come from :mod:`.sources`: a source pack composited on the fly on the
 training device, or a folder of image/mask pairs. Under ``torchrun`` (WORLD_SIZE > 1) the model is wrapped in
 DistributedDataParallel (NCCL on CUDA, gloo on CPU) and each process trains on its share of every
@@ -14,6 +17,7 @@ resumed run reaches the same weights as an uninterrupted one.
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 import tempfile
 import time
@@ -47,6 +51,7 @@ class TrainResult:
     best_val_iou: float
     best_epoch: int
     history: list[dict[str, Any]]
+    averaged_epochs: tuple[int, int] | None  # (first, last) when the published weights are a mean of epochs
     device: str
     world_size: int
     n_train: int
@@ -124,6 +129,18 @@ def _validate(net: TinyUNet, batches: Iterable[Batch], ctx: _Context) -> float:
     return float(np.mean(scores))
 
 
+def averaged(variant: str, states: list[dict[str, torch.Tensor]], batches: Iterable[Batch], ctx: _Context) -> TinyUNet:
+    """The network whose weights are the mean of ``states``, its BatchNorm statistics re-estimated on ``batches``
+    (their images, in training mode, with a cumulative average); in eval mode."""
+    net = VARIANTS[variant]().to(ctx.device, memory_format=torch.channels_last)
+    mean = {key: torch.stack([state[key].float() for state in states]).mean(0) for key in states[0]}
+    net.load_state_dict({key: value.to(states[-1][key].dtype) for key, value in mean.items()})
+    images = (images.to(ctx.device, memory_format=torch.channels_last) for images, _ in batches)
+    with _autocast(ctx):
+        torch.optim.swa_utils.update_bn(images, net, ctx.device)
+    return net.eval()
+
+
 def _autocast(ctx: _Context):
     return torch.autocast("cuda", dtype=torch.bfloat16) if ctx.device.type == "cuda" else nullcontext()
 
@@ -189,13 +206,21 @@ def train(
         trainee = DistributedDataParallel(trainee, device_ids=None if ctx.device.index is None else [ctx.device.index])
     optimiser = torch.optim.Adam(net.parameters(), lr=recipe.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=recipe.epochs)
-    state: dict[str, Any] = {"epoch": 0, "best_val_iou": -1.0, "best_epoch": 0, "best_model": None, "history": []}
+    state: dict[str, Any] = {
+        "epoch": 0,
+        "best_val_iou": -1.0,
+        "best_epoch": 0,
+        "best_model": None,
+        "history": [],
+        "recent": [],  # the last max(average_last) epochs' weights, on the CPU, oldest first
+    }
     if resume and checkpoint.exists():
         saved = torch.load(checkpoint, map_location=ctx.device, weights_only=False)
         net.load_state_dict(saved["model"])
         optimiser.load_state_dict(saved["optimiser"])
         scheduler.load_state_dict(saved["scheduler"])
-        state = {key: saved[key] for key in state}
+        state = {key: saved.get(key, state[key]) for key in state}
+    kept = max(recipe.average_last, default=0)
 
     show = progress and ctx.main
     epochs = tqdm(
@@ -217,6 +242,9 @@ def train(
             val_iou = _validate(net, data.val_batches(), ctx)
             if val_iou > state["best_val_iou"]:
                 state.update(best_val_iou=val_iou, best_epoch=epoch + 1, best_model=copy.deepcopy(net.state_dict()))
+            if kept:
+                weights = {key: value.detach().cpu().clone() for key, value in net.state_dict().items()}
+                state["recent"] = [*state["recent"], weights][-kept:]
             state["history"].append(
                 {
                     "epoch": epoch + 1,
@@ -241,6 +269,20 @@ def train(
         if ctx.world_size > 1:
             dist.barrier()
 
+    averaged_epochs = None
+    if ctx.main:
+        for count in sorted(recipe.average_last):
+            if count > len(state["recent"]):
+                continue
+            mean = averaged(
+                variant, state["recent"][-count:], itertools.islice(data.train_batches(0), recipe.bn_batches), ctx
+            )
+            val_iou = _validate(mean, data.val_batches(), ctx)
+            last = state["epoch"]
+            state["history"][-1].setdefault("averaged_val_iou", {})[f"{last - count + 1}-{last}"] = val_iou
+            if val_iou > state["best_val_iou"]:
+                state.update(best_val_iou=val_iou, best_epoch=last, best_model=copy.deepcopy(mean.state_dict()))
+                averaged_epochs = (last - count + 1, last)
     best = VARIANTS[variant]()
     best.load_state_dict({k: v.cpu() for k, v in (state["best_model"] or net.state_dict()).items()})
     return TrainResult(
@@ -248,6 +290,7 @@ def train(
         best_val_iou=state["best_val_iou"],
         best_epoch=state["best_epoch"],
         history=state["history"],
+        averaged_epochs=averaged_epochs,
         device=str(ctx.device),
         world_size=ctx.world_size,
         n_train=data.n_train,

@@ -9,6 +9,10 @@ epochs it had before; the shipped runs picked epochs 19 and 13 of 20, the runs b
 ``smoke`` runs the whole pipeline on a handful of images in seconds (tests, quick checks). ``auto`` (the CLI's
 default) is ``full`` where CUDA is available and ``cpu`` elsewhere.
 
+``average_last`` adds candidates to checkpoint selection: for each K, the mean of the last K epochs' weights, its
+BatchNorm statistics re-estimated on the first ``bn_batches`` training batches of epoch 0; each is validated as
+an epoch is, and the best of all is published.
+
 On a source pack, ``samples_per_epoch`` composites are drawn per epoch and validation scores ``val_images``
 eval-like composites of ``val_size`` px made from the pack's val split (objects and backgrounds training never
 sees). On a folder of image/mask pairs, ``val_fraction`` (at least ``min_val_images``) of it is held out, and
@@ -40,6 +44,8 @@ class Recipe:
     loss: str = "bce+dice"
     optimiser: str = "adam"
     schedule: str = "cosine(T_max=epochs), per epoch"
+    average_last: tuple[int, ...] = ()
+    bn_batches: int = 64
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
