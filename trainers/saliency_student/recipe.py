@@ -53,6 +53,6 @@ class Recipe:
 
 PROFILES: dict[str, Recipe] = {
     "full": Recipe(epochs=50, batch_size=32, crop=256, workers=4),
-    "cpu": Recipe(epochs=20, batch_size=16, crop=192),
+    "cpu": Recipe(epochs=20, batch_size=16, crop=192, average_last=(4, 8, 12)),
     "smoke": Recipe(epochs=2, batch_size=4, crop=32, samples_per_epoch=8, val_images=4, val_size=32, min_val_images=2),
 }
