@@ -21,7 +21,7 @@ COMPLETE_MARKER = ".complete"
 CORPUS_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 CONTAINER_SUFFIX = ".rcc"
 CONTAINER_MARK = "!"
-# Bumped when what an unpacked tree holds changes, so a cache made by an older rule is redone.
+# Changed when what an unpacked tree holds changes, so a cache made by an older rule is redone.
 TREE_RULE = "images, copyright notes, Qt resources' images under <resource>!/"
 
 
@@ -93,7 +93,7 @@ def expand_containers(root: Path) -> int:
     for resource in sorted(root.rglob(f"*{CONTAINER_SUFFIX}")):
         folder = resource.with_name(resource.name + CONTAINER_MARK)
         try:
-            files = [(inner, content) for inner, content in rcc_files(resource.read_bytes())]
+            files = list(rcc_files(resource.read_bytes()))
         except RccError as error:
             raise ExtractError(f"{resource.relative_to(root)}: {error}") from error
         for inner, content in files:
