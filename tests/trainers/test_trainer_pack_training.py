@@ -53,6 +53,14 @@ def test_a_smoke_run_on_a_pack_trains_publishes_and_records_the_pack(tiny_pack, 
     assert training["epochs_run"] == 2 and 0 <= training["best_val_iou"] <= 1
 
 
+def test_a_seed_given_on_the_command_line_is_the_recipe_s_seed_in_the_sidecar(tiny_pack, tmp_path) -> None:
+    main(
+        f"train --variant v1 --profile smoke --epochs 1 --seed 7 --data {tiny_pack} "
+        f"--registry {tmp_path / 'registry.json'} --run-dir {tmp_path / 'run'} --no-progress".split()
+    )
+    assert json.loads((tmp_path / "saliency_student_v1.json").read_text())["training"]["recipe"]["seed"] == 7
+
+
 def test_two_runs_on_a_pack_reach_the_same_weights(tiny_pack, tmp_path) -> None:
     recipe = dataclasses.replace(SMOKE, epochs=1)
     nets = [train("v2", recipe, tiny_pack, tmp_path / run, progress=False).net for run in ("a", "b")]

@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--epochs", type=int, help="override the profile's epoch count")
     run.add_argument("--samples-per-epoch", type=int, help="override the profile's composites per epoch (pack)")
     run.add_argument("--workers", type=int, help="override the profile's DataLoader workers")
+    run.add_argument("--seed", type=int, help="override the profile's seed (a second seed measures run-to-run noise)")
     run.add_argument("--device", help="cpu or cuda[:i] (default: cuda when available)")
     run.add_argument(
         "--threads",
@@ -114,6 +115,7 @@ def _train(args: argparse.Namespace) -> None:
             "epochs": args.epochs,
             "workers": args.workers,
             "samples_per_epoch": args.samples_per_epoch,
+            "seed": args.seed,
         }.items()
         if value is not None
     }
