@@ -51,6 +51,7 @@ def test_a_smoke_run_on_a_pack_trains_publishes_and_records_the_pack(tiny_pack, 
     assert (dataset["n_train"], dataset["n_val"]) == (8, 4)
     assert dataset["source"]["kind"].startswith("source pack")
     assert training["epochs_run"] == 2 and 0 <= training["best_val_iou"] <= 1
+    assert training["published_val_iou"] == training["best_val_iou"]  # smoke publishes validation's pick
 
 
 def test_a_seed_given_on_the_command_line_is_the_recipe_s_seed_in_the_sidecar(tiny_pack, tmp_path) -> None:
@@ -105,6 +106,23 @@ def test_averaging_validates_each_mean_and_publishes_the_best_candidate(tiny_pac
     assert result.best_val_iou == best
     if result.averaged_epochs is not None:
         assert means[f"{result.averaged_epochs[0]}-{result.averaged_epochs[1]}"] == best
+
+
+def test_a_recipe_that_publishes_a_mean_publishes_it_whatever_validation_picks(tiny_pack, tmp_path) -> None:
+    recipe = dataclasses.replace(SMOKE, epochs=3, publish_mean_of=2)
+    result = train("v1", recipe, tiny_pack, tmp_path / "run", progress=False)
+    recent = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["recent"]
+    published = result.net.state_dict()
+    weight = next(key for key in published if key.endswith("weight"))
+    assert result.averaged_epochs == (2, 3)
+    assert torch.allclose(published[weight], (recent[-2][weight] + recent[-1][weight]) / 2)
+    assert result.published_val_iou == result.history[-1]["averaged_val_iou"]["2-3"]
+    assert result.best_val_iou == max(epoch["val_iou"] for epoch in result.history)  # val's pick, recorded
+
+
+def test_a_run_shorter_than_the_mean_to_publish_publishes_the_mean_of_all_its_epochs(tiny_pack, tmp_path) -> None:
+    recipe = dataclasses.replace(SMOKE, epochs=2, publish_mean_of=12)
+    assert train("v1", recipe, tiny_pack, tmp_path / "run", progress=False).averaged_epochs == (1, 2)
 
 
 def test_the_epochs_to_average_ride_in_the_checkpoint(tiny_pack, tmp_path) -> None:

@@ -80,6 +80,7 @@ def training_record(result: TrainResult, recipe: Recipe, profile: str, data: Pat
         },
         "best_val_iou": result.best_val_iou,
         "best_epoch": result.best_epoch,
+        "published_val_iou": result.published_val_iou,
         "averaged_epochs": list(result.averaged_epochs) if result.averaged_epochs else None,
         "wall_clock_s": round(result.wall_clock_s, 1),
         "device": result.device,
@@ -153,7 +154,8 @@ def _train(args: argparse.Namespace) -> None:
     published = publish(artefact, args.model_dir or registry.parent, registry, eval_fold=args.eval_fold)
     record = published.sidecar["training"]
     print(
-        f"{stem}: best val IoU {record['best_val_iou']:.4f} ({chosen(record)}), "
+        f"{stem}: val IoU {record['published_val_iou']:.4f} ({chosen(record)}; "
+        f"validation's pick {record['best_val_iou']:.4f}), "
         f"eval IoU {record.get('eval_fold', {}).get('iou', float('nan')):.4f}, "
         f"parity {record['pt_onnx_max_abs_diff']:.2e}, wrote {published.onnx_path}"
     )

@@ -1,7 +1,8 @@
 """Train a saliency student: train/validate per epoch, keep the best by validation IoU, checkpoint, resume.
 
-The recipe's ``average_last`` adds the means of the last epochs' weights to the candidates (the last
-``max(average_last)`` epochs' weights ride in the checkpoint, so a resumed run averages the same ones).
+The recipe's ``average_last`` adds the means of the last epochs' weights to the candidates; its ``publish_mean_of``
+publishes the mean of the last epochs whatever validation says (validated and recorded beside the epochs). The
+epochs to average ride in the checkpoint, so a resumed run averages the same ones.
 
 One process per device. Batches come from :mod:`.sources`: a source pack composited on the fly on the
 training device, or a folder of image/mask pairs. Under ``torchrun`` (WORLD_SIZE > 1) the model is wrapped in
@@ -45,11 +46,14 @@ PROGRESS_EVERY = 20
 
 @dataclass
 class TrainResult:
-    """The best network (by validation IoU, on CPU, eval mode) and how the run went."""
+    """The published network (on CPU, eval mode) and how the run went: ``best_val_iou`` and ``best_epoch`` are
+    validation's pick among the candidates, ``published_val_iou`` the published weights' (the same, unless the
+    recipe publishes a mean whatever validation says)."""
 
     net: TinyUNet
     best_val_iou: float
     best_epoch: int
+    published_val_iou: float
     history: list[dict[str, Any]]
     averaged_epochs: tuple[int, int] | None  # (first, last) when the published weights are a mean of epochs
     device: str
@@ -212,7 +216,7 @@ def train(
         "best_epoch": 0,
         "best_model": None,
         "history": [],
-        "recent": [],  # the last max(average_last) epochs' weights, on the CPU, oldest first
+        "recent": [],  # the epochs' weights to average (the last ones), on the CPU, oldest first
     }
     if resume and checkpoint.exists():
         saved = torch.load(checkpoint, map_location=ctx.device, weights_only=False)
@@ -220,7 +224,7 @@ def train(
         optimiser.load_state_dict(saved["optimiser"])
         scheduler.load_state_dict(saved["scheduler"])
         state = {key: saved.get(key, state[key]) for key in state}
-    kept = max(recipe.average_last, default=0)
+    kept = max((*recipe.average_last, recipe.publish_mean_of), default=0)
 
     show = progress and ctx.main
     epochs = tqdm(
@@ -270,25 +274,38 @@ def train(
             dist.barrier()
 
     averaged_epochs = None
+    published, published_val_iou = state["best_model"], state["best_val_iou"]
     if ctx.main:
+        last = state["epoch"]
+        means: dict[int, tuple[TinyUNet, float]] = {}
+
+        def mean_of_last(count: int) -> tuple[TinyUNet, float]:
+            if count not in means:
+                batches = itertools.islice(data.train_batches(0), recipe.bn_batches)
+                mean = averaged(variant, state["recent"][-count:], batches, ctx)
+                means[count] = mean, _validate(mean, data.val_batches(), ctx)
+                state["history"][-1].setdefault("averaged_val_iou", {})[f"{last - count + 1}-{last}"] = means[count][1]
+            return means[count]
+
         for count in sorted(recipe.average_last):
             if count > len(state["recent"]):
                 continue
-            mean = averaged(
-                variant, state["recent"][-count:], itertools.islice(data.train_batches(0), recipe.bn_batches), ctx
-            )
-            val_iou = _validate(mean, data.val_batches(), ctx)
-            last = state["epoch"]
-            state["history"][-1].setdefault("averaged_val_iou", {})[f"{last - count + 1}-{last}"] = val_iou
+            mean, val_iou = mean_of_last(count)
             if val_iou > state["best_val_iou"]:
                 state.update(best_val_iou=val_iou, best_epoch=last, best_model=copy.deepcopy(mean.state_dict()))
                 averaged_epochs = (last - count + 1, last)
+        published, published_val_iou = state["best_model"], state["best_val_iou"]
+        if recipe.publish_mean_of and state["recent"]:
+            count = min(recipe.publish_mean_of, len(state["recent"]))
+            mean, published_val_iou = mean_of_last(count)
+            published, averaged_epochs = mean.state_dict(), (last - count + 1, last)
     best = VARIANTS[variant]()
-    best.load_state_dict({k: v.cpu() for k, v in (state["best_model"] or net.state_dict()).items()})
+    best.load_state_dict({k: v.cpu() for k, v in (published or net.state_dict()).items()})
     return TrainResult(
         net=best.eval(),
         best_val_iou=state["best_val_iou"],
         best_epoch=state["best_epoch"],
+        published_val_iou=published_val_iou,
         history=state["history"],
         averaged_epochs=averaged_epochs,
         device=str(ctx.device),
