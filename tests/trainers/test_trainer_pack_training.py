@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 import torch
 
 from trainers.saliency_student.cli import main, resolved_profile
@@ -54,12 +55,18 @@ def test_a_smoke_run_on_a_pack_trains_publishes_and_records_the_pack(tiny_pack, 
     assert training["published_val_iou"] == training["best_val_iou"]  # smoke publishes validation's pick
 
 
-def test_a_seed_given_on_the_command_line_is_the_recipe_s_seed_in_the_sidecar(tiny_pack, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("flag", "field", "value"),
+    [("--seed", "seed", 7), ("--crop", "crop", 48), ("--publish-mean-of", "publish_mean_of", 2)],
+)
+def test_an_override_given_on_the_command_line_is_the_recipe_s_value_in_the_sidecar(
+    tiny_pack, tmp_path, flag: str, field: str, value: int
+) -> None:
     main(
-        f"train --variant v1 --profile smoke --epochs 1 --seed 7 --data {tiny_pack} "
+        f"train --variant v1 --profile smoke --epochs 1 {flag} {value} --data {tiny_pack} "
         f"--registry {tmp_path / 'registry.json'} --run-dir {tmp_path / 'run'} --no-progress".split()
     )
-    assert json.loads((tmp_path / "saliency_student_v1.json").read_text())["training"]["recipe"]["seed"] == 7
+    assert json.loads((tmp_path / "saliency_student_v1.json").read_text())["training"]["recipe"][field] == value
 
 
 def test_two_runs_on_a_pack_reach_the_same_weights(tiny_pack, tmp_path) -> None:

@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--samples-per-epoch", type=int, help="override the profile's composites per epoch (pack)")
     run.add_argument("--workers", type=int, help="override the profile's DataLoader workers")
     run.add_argument("--seed", type=int, help="override the profile's seed (a second seed measures run-to-run noise)")
+    run.add_argument("--crop", type=int, help="override the profile's training crop (pack: a window of the 256² frame)")
+    run.add_argument(
+        "--publish-mean-of", type=int, help="publish the mean of the last N epochs' weights, whatever validation picks"
+    )
     run.add_argument("--device", help="cpu or cuda[:i] (default: cuda when available)")
     run.add_argument(
         "--threads",
@@ -117,6 +121,8 @@ def _train(args: argparse.Namespace) -> None:
             "workers": args.workers,
             "samples_per_epoch": args.samples_per_epoch,
             "seed": args.seed,
+            "crop": args.crop,
+            "publish_mean_of": args.publish_mean_of,
         }.items()
         if value is not None
     }
