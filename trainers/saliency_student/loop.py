@@ -274,7 +274,6 @@ def train(
             dist.barrier()
 
     averaged_epochs = None
-    published, published_val_iou = state["best_model"], state["best_val_iou"]
     if ctx.main:
         last = state["epoch"]
         means: dict[int, tuple[TinyUNet, float]] = {}
@@ -294,11 +293,11 @@ def train(
             if val_iou > state["best_val_iou"]:
                 state.update(best_val_iou=val_iou, best_epoch=last, best_model=copy.deepcopy(mean.state_dict()))
                 averaged_epochs = (last - count + 1, last)
-        published, published_val_iou = state["best_model"], state["best_val_iou"]
-        if recipe.publish_mean_of and state["recent"]:
-            count = min(recipe.publish_mean_of, len(state["recent"]))
-            mean, published_val_iou = mean_of_last(count)
-            published, averaged_epochs = mean.state_dict(), (last - count + 1, last)
+    published, published_val_iou = state["best_model"], state["best_val_iou"]
+    if ctx.main and recipe.publish_mean_of and state["recent"]:
+        count = min(recipe.publish_mean_of, len(state["recent"]))
+        mean, published_val_iou = mean_of_last(count)
+        published, averaged_epochs = mean.state_dict(), (last - count + 1, last)
     best = VARIANTS[variant]()
     best.load_state_dict({k: v.cpu() for k, v in (published or net.state_dict()).items()})
     return TrainResult(
